@@ -3,8 +3,16 @@
 //! Nothing here depends on `worker` or JS: time and randomness come in as
 //! arguments, so every rule unit-tests natively with `cargo test`.
 
+pub mod country;
 pub mod error;
+pub mod input;
+pub mod link;
+pub mod plan;
 pub mod qr;
+pub mod secrets;
+pub mod slug;
+pub mod time;
 pub mod ua;
+pub mod url;
 
 pub use error::{ApiError, ApiResult};

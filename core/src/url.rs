@@ -1,0 +1,242 @@
+//! Destination URLs: absolute http(s) only, checked without a URL crate
+//! (the `url` crate's IDNA tables would cost more wasm than the redirect).
+
+use crate::error::ApiError;
+
+pub const MAX_URL_LEN: usize = 2048;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct DestinationUrl(String);
+
+impl DestinationUrl {
+    /// `field` names the JSON field in the error (e.g. `geoTargets.US`).
+    pub fn parse(s: &str, field: &str) -> Result<DestinationUrl, ApiError> {
+        let bad = |m: &str| Err(ApiError::invalid_url(field, m));
+        let s = s.trim();
+        if s.is_empty() {
+            return bad("must not be empty");
+        }
+        if s.len() > MAX_URL_LEN {
+            return bad("must be at most 2048 characters");
+        }
+        if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return bad("must not contain spaces or control characters");
+        }
+        let Some((scheme, rest)) = s.split_once("://") else {
+            return bad("must be an absolute http or https URL");
+        };
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return bad("only http and https URLs are allowed");
+        }
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host_port = authority.rsplit('@').next().unwrap_or("");
+        let host = if let Some(v6) = host_port.strip_prefix('[') {
+            match v6.split_once(']') {
+                Some((h, port)) if !h.is_empty() && valid_port(port) => h,
+                _ => return bad("has an invalid host"),
+            }
+        } else {
+            let (h, port) = match host_port.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (host_port, None),
+            };
+            if let Some(p) = port {
+                if !valid_port(&format!(":{p}")) {
+                    return bad("has an invalid port");
+                }
+            }
+            h
+        };
+        if host.is_empty()
+            || host.starts_with(['.', '-'])
+            || host.contains("..")
+            || !host
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        {
+            return bad("has an invalid host");
+        }
+        Ok(DestinationUrl(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+fn valid_port(p: &str) -> bool {
+    match p.strip_prefix(':') {
+        None => p.is_empty(),
+        Some(n) => !n.is_empty() && n.len() <= 5 && n.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+/// Host of a URL (lower-cased, without port), e.g. for the referrer breakdown.
+pub fn host_of(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host = if host_port.starts_with('[') {
+        host_port.split(']').next()?.trim_start_matches('[')
+    } else {
+        host_port.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved kept).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` and `+` (form encoding). Invalid escapes are kept as is.
+pub fn decode_component(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Appends an already-encoded query fragment (`a=1&b=2`) to `url`, keeping
+/// its existing query and fragment intact.
+pub fn append_query(url: &str, extra: &str) -> String {
+    if extra.is_empty() {
+        return url.to_string();
+    }
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let mut out = String::with_capacity(url.len() + extra.len() + 2);
+    out.push_str(base);
+    if !base.contains('?') {
+        out.push('?');
+    } else if !base.ends_with(['?', '&']) {
+        out.push('&');
+    }
+    out.push_str(extra);
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_http_and_https() {
+        for u in [
+            "https://example.com/landing-page",
+            "http://example.com",
+            "HTTPS://Example.COM:8443/a?b=c#d",
+            "https://user:pw@example.com/",
+            "https://[::1]:8080/x",
+            "https://例え.jp/パス",
+            "https://play.google.com/store/apps/details?id=com.myapp",
+        ] {
+            assert!(DestinationUrl::parse(u, "destinationUrl").is_ok(), "{u}");
+        }
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for u in [
+            "",
+            "example.com",
+            "ftp://example.com",
+            "javascript:alert(1)",
+            "javascript://example.com/%0aalert(1)",
+            "data:text/html,hi",
+            "https://",
+            "https:///path",
+            "https://exa mple.com",
+            "https://example.com:abc/",
+            "https://.example.com",
+            "https://exa<mple.com",
+            "https://a\nb.com",
+        ] {
+            let e = DestinationUrl::parse(u, "geoTargets.US").unwrap_err();
+            assert_eq!(e.code(), "INVALID_URL", "{u}");
+            assert_eq!(e.field(), Some("geoTargets.US"));
+        }
+        let long = format!("https://example.com/{}", "a".repeat(2048));
+        assert!(DestinationUrl::parse(&long, "destinationUrl").is_err());
+    }
+
+    #[test]
+    fn appends_query_keeping_fragment() {
+        assert_eq!(
+            append_query("https://e.com/p", "a=1"),
+            "https://e.com/p?a=1"
+        );
+        assert_eq!(
+            append_query("https://e.com/p?x=2", "a=1"),
+            "https://e.com/p?x=2&a=1"
+        );
+        assert_eq!(
+            append_query("https://e.com/p?", "a=1"),
+            "https://e.com/p?a=1"
+        );
+        assert_eq!(
+            append_query("https://e.com/p?x=2#top", "a=1&b=2"),
+            "https://e.com/p?x=2&a=1&b=2#top"
+        );
+        assert_eq!(
+            append_query("https://e.com/#/route?q", "a=1"),
+            "https://e.com/?a=1#/route?q"
+        );
+        assert_eq!(append_query("https://e.com/p", ""), "https://e.com/p");
+    }
+
+    #[test]
+    fn hosts_and_encoding() {
+        assert_eq!(
+            host_of("https://News.Ycombinator.com:443/item?id=1").as_deref(),
+            Some("news.ycombinator.com")
+        );
+        assert_eq!(
+            host_of("android-app://com.google.android.gm/").as_deref(),
+            Some("com.google.android.gm")
+        );
+        assert_eq!(host_of("garbage"), None);
+        assert_eq!(encode_component("summer sale&co"), "summer%20sale%26co");
+        assert_eq!(decode_component("a+b%26c%zz"), "a b&c%zz");
+        assert_eq!(decode_component("%E4%BD%A0"), "你");
+        assert_eq!(decode_component("100%"), "100%");
+        assert_eq!(decode_component("%é%"), "%é%");
+    }
+}

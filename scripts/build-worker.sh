@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# wrangler.toml's build command: worker-build with local tools only (it
+# would otherwise try to download wasm-bindgen and wasm-opt).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+worker-build --release

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what is missing and skips what is present: the wasm target,
+# worker-build, wasm-bindgen-cli at the version Cargo.lock pins, npm packages.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+
+if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  echo "==> rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+WORKER_BUILD_VERSION=0.8.7
+if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+  echo "==> cargo install worker-build $WORKER_BUILD_VERSION (about 5 minutes, once)"
+  cargo install worker-build --version "=$WORKER_BUILD_VERSION" --locked
+fi
+
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
+  echo "==> cargo install wasm-bindgen-cli $WB_VERSION (about 3 minutes, once)"
+  # No --locked: its lock pins a webpki-roots release the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "=$WB_VERSION"
+fi
+
+if [ ! -x node_modules/.bin/wrangler ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "==> npm install"
+  npm install --no-audit --no-fund
+fi

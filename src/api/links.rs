@@ -1,0 +1,199 @@
+//! `/api/v1/links`: go2.gg-compatible link management.
+
+use edgelink_core::link::{Link, LinkPatch};
+use edgelink_core::secrets::new_id;
+use edgelink_core::slug::Slug;
+use edgelink_core::{ApiError, ApiResult};
+use worker::{Request, Response};
+
+use crate::auth::Caller;
+use crate::http::{
+    created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
+};
+use crate::store::links::{self, Insert, ListFilter, Sort};
+use crate::store::{first, groups, records, text, workspaces};
+
+/// Links on another host need a verified domain of the caller's workspace.
+async fn check_domain(ctx: &Ctx, caller: &Caller, domain: &str) -> ApiResult<()> {
+    if domain == ctx.short_domain {
+        return Ok(());
+    }
+    #[derive(serde::Deserialize)]
+    struct Row {
+        #[allow(dead_code)]
+        id: String,
+    }
+    let row: Option<Row> = first(
+        &ctx.db()?,
+        "SELECT id FROM domains WHERE domain = ?1 AND workspace_id = ?2 AND verified = 1",
+        &[text(domain), text(&caller.workspace_id)],
+    )
+    .await?;
+    match row {
+        Some(_) => Ok(()),
+        None => Err(ApiError::DomainNotVerified(format!(
+            "The domain '{domain}' is not a verified domain of this workspace"
+        ))),
+    }
+}
+
+async fn check_group(ctx: &Ctx, caller: &Caller, group_id: Option<&str>) -> ApiResult<()> {
+    if let Some(g) = group_id {
+        if groups::get(&ctx.db()?, &caller.workspace_id, g)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::validation(
+                "groupId",
+                "no such group in this workspace",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
+    caller.require_write()?;
+    let body = json_body(req).await?;
+    let patch = LinkPatch::parse(&body, true, ctx.now)?;
+    let custom_slug = patch.slug.is_some();
+    let mut link = Link {
+        id: new_id("lnk", &random_bytes::<16>()),
+        workspace_id: caller.workspace_id.clone(),
+        domain: ctx.short_domain.clone(),
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        ..Default::default()
+    };
+    patch.apply(&mut link, &random_bytes::<16>());
+    check_domain(ctx, caller, &link.domain).await?;
+    check_group(ctx, caller, link.group_id.as_deref()).await?;
+    let db = ctx.db()?;
+    let quota = workspaces::get(&db, &caller.workspace_id)
+        .await?
+        .map(|w| w.link_quota())
+        .unwrap_or(0);
+    // A generated slug retries on the (rare) collision; a chosen one does not.
+    for _ in 0..5 {
+        if !custom_slug {
+            link.slug = Slug::generate(&random_bytes::<7>()).to_string();
+        }
+        match links::insert(&db, &link, quota).await? {
+            Insert::Done => {
+                records::put(&ctx.kv()?, &link).await?;
+                return Ok(created(link.to_json(&ctx.scheme)));
+            }
+            Insert::OverQuota => {
+                return Err(ApiError::LimitReached(format!(
+                    "This workspace's plan allows {quota} links"
+                )))
+            }
+            Insert::SlugTaken if custom_slug => {
+                return Err(ApiError::SlugExists(format!(
+                    "The slug '{}' already exists on {}",
+                    link.slug, link.domain
+                )))
+            }
+            Insert::SlugTaken => continue,
+        }
+    }
+    Err(ApiError::Conflict(
+        "Could not generate a free slug; retry".into(),
+    ))
+}
+
+pub async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Link> {
+    links::get(&ctx.db()?, &caller.workspace_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Link"))
+}
+
+pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
+    Ok(ok(load(ctx, caller, id).await?.to_json(&ctx.scheme)))
+}
+
+pub async fn update(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: &mut Request,
+    id: &str,
+) -> ApiResult<Response> {
+    caller.require_write()?;
+    let body = json_body(req).await?;
+    let patch = LinkPatch::parse(&body, false, ctx.now)?;
+    let before = load(ctx, caller, id).await?;
+    let mut link = before.clone();
+    patch.apply(&mut link, &random_bytes::<16>());
+    if link.domain != before.domain {
+        check_domain(ctx, caller, &link.domain).await?;
+    }
+    if link.group_id != before.group_id {
+        check_group(ctx, caller, link.group_id.as_deref()).await?;
+    }
+    link.updated_at = ctx.now;
+    if links::update(&ctx.db()?, &link).await?.is_none() {
+        return Err(ApiError::SlugExists(format!(
+            "The slug '{}' already exists on {}",
+            link.slug, link.domain
+        )));
+    }
+    records::sync(&ctx.kv()?, Some(&before), &link).await?;
+    Ok(ok(link.to_json(&ctx.scheme)))
+}
+
+pub async fn delete(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
+    caller.require_write()?;
+    let link = load(ctx, caller, id).await?;
+    if links::delete(&ctx.db()?, &caller.workspace_id, id).await? {
+        records::delete(&ctx.kv()?, &link.domain, &link.slug).await?;
+    }
+    Ok(no_content())
+}
+
+pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Response> {
+    let q = Query::of(req);
+    let page = Page::from_query(&q)?;
+    let nonempty = |name: &str| q.get(name).filter(|s| !s.is_empty()).map(str::to_string);
+    if nonempty("search").is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::validation(
+            "search",
+            "must be at most 200 characters",
+        ));
+    }
+    let filter = ListFilter {
+        search: nonempty("search"),
+        domain: nonempty("domain").map(|d| d.to_ascii_lowercase()),
+        tag: nonempty("tag"),
+        archived: edgelink_core::input::query_bool(q.get("archived"), "archived")?,
+        group_id: nonempty("groupId"),
+        sort: match q.get("sort") {
+            None | Some("") => Sort::Created,
+            Some(s) => Sort::parse(s).ok_or_else(|| {
+                ApiError::validation("sort", "must be created, clicks or updated")
+            })?,
+        },
+    };
+    let (rows, total) = links::list(
+        &ctx.db()?,
+        &caller.workspace_id,
+        &filter,
+        page.per_page,
+        page.offset(),
+    )
+    .await?;
+    let items = rows.iter().map(|l| l.to_json(&ctx.scheme)).collect();
+    Ok(list_response(items, &page, total))
+}
+
+/// Stats in the seed's shape. Analytics arrive with the click consumer;
+/// until then every breakdown is empty.
+pub async fn stats(ctx: &Ctx, caller: &Caller, _req: &Request, id: &str) -> ApiResult<Response> {
+    let link = load(ctx, caller, id).await?;
+    Ok(ok(serde_json::json!({
+        "linkId": link.id,
+        "totalClicks": 0,
+        "uniqueVisitors": 0,
+        "byCountry": [], "byDevice": [], "byBrowser": [], "byOs": [], "byReferrer": [],
+        "overTime": [],
+    })))
+}

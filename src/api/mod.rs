@@ -1,0 +1,6 @@
+//! JSON API handlers: parse → core → store → render.
+
+pub mod admin;
+pub mod groups;
+pub mod keys;
+pub mod links;

@@ -1,0 +1,133 @@
+//! API-key and operator authentication, and the per-key rate limit.
+
+use edgelink_core::plan::{rate_window, Plan};
+use edgelink_core::secrets::{constant_time_eq, sha256_hex};
+use edgelink_core::{ApiError, ApiResult};
+use worker::Request;
+
+use crate::http::{internal, Ctx};
+use crate::store::{keys, ratelimit};
+
+/// Who is calling: a workspace, through one key.
+pub struct Caller {
+    pub workspace_id: String,
+    pub key_id: String,
+    pub read_only: bool,
+    pub plan: Plan,
+    /// `X-RateLimit-*` headers for the response.
+    pub limit_headers: Vec<(&'static str, String)>,
+}
+
+impl Caller {
+    pub fn require_write(&self) -> ApiResult<()> {
+        if self.read_only {
+            return Err(ApiError::Forbidden("This API key is read-only".into()));
+        }
+        Ok(())
+    }
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    let h = req.headers().get("Authorization").ok().flatten()?;
+    let (scheme, token) = h.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// Authenticates the key and counts the request against its plan's rate,
+/// in one D1 round trip (lookup and counter in a batch).
+pub async fn caller(ctx: &Ctx, req: &Request) -> ApiResult<Caller> {
+    let token = bearer(req).ok_or_else(|| {
+        ApiError::Unauthorized("Missing API key: send Authorization: Bearer go2_...".into())
+    })?;
+    authenticate_key(ctx, &token).await
+}
+
+pub async fn authenticate_key(ctx: &Ctx, token: &str) -> ApiResult<Caller> {
+    let invalid = || ApiError::Unauthorized("Invalid or revoked API key".into());
+    if !token.starts_with("go2_") || token.len() > 100 {
+        return Err(invalid());
+    }
+    let hash = sha256_hex(token.as_bytes());
+    let db = ctx.db()?;
+    let (window, reset) = rate_window(ctx.now);
+    let results = db
+        .batch(vec![
+            keys::find_active_stmt(&db, &hash)?,
+            ratelimit::hit_stmt(&db, &format!("key:{hash}"), window)?,
+        ])
+        .await
+        .map_err(internal("auth batch"))?;
+    let key = results
+        .first()
+        .and_then(|r| r.results::<keys::KeyAuth>().ok())
+        .and_then(|mut v| v.pop())
+        .ok_or_else(invalid)?;
+    // Defence in depth: the index found it by hash; compare without early exit.
+    if !constant_time_eq(key.key_hash.as_bytes(), hash.as_bytes()) {
+        return Err(invalid());
+    }
+    #[derive(serde::Deserialize)]
+    struct Hit {
+        count: i64,
+    }
+    let count = results
+        .get(1)
+        .and_then(|r| r.results::<Hit>().ok())
+        .and_then(|mut v| v.pop())
+        .map(|h| h.count)
+        .unwrap_or(1);
+    let plan = Plan::parse(&key.plan).unwrap_or(Plan::Free);
+    let limit = plan.requests_per_minute() as i64;
+    if count > limit {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: reset,
+        });
+    }
+    if count == 1 {
+        // First request of this key's window: tidy old windows and note use.
+        let _ = ratelimit::prune(&db, window - 3_600_000).await;
+        let _ = keys::touch(&db, &key.id, ctx.now).await;
+    }
+    Ok(Caller {
+        limit_headers: rate_headers(limit, limit - count, window, reset),
+        workspace_id: key.workspace_id,
+        key_id: key.id,
+        read_only: key.scope != "full",
+        plan,
+    })
+}
+
+pub fn rate_headers(
+    limit: i64,
+    remaining: i64,
+    window: i64,
+    _reset: u64,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("X-RateLimit-Limit", limit.to_string()),
+        ("X-RateLimit-Remaining", remaining.max(0).to_string()),
+        // Unix seconds when the window resets (GitHub's convention).
+        ("X-RateLimit-Reset", ((window + 60_000) / 1000).to_string()),
+    ]
+}
+
+/// Operator endpoints: `Authorization: Bearer <ADMIN_TOKEN>`.
+pub fn require_admin(ctx: &Ctx, req: &Request) -> ApiResult<()> {
+    let Some(expected) = ctx.secret("ADMIN_TOKEN") else {
+        return Err(ApiError::Forbidden(
+            "Operator API disabled: ADMIN_TOKEN is not set".into(),
+        ));
+    };
+    let token =
+        bearer(req).ok_or_else(|| ApiError::Unauthorized("Missing operator token".into()))?;
+    if !constant_time_eq(
+        sha256_hex(token.as_bytes()).as_bytes(),
+        sha256_hex(expected.as_bytes()).as_bytes(),
+    ) {
+        return Err(ApiError::Unauthorized("Invalid operator token".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! Request context and response rendering: the one place where an
+//! `ApiError` becomes an HTTP response.
+
+use edgelink_core::{ApiError, ApiResult};
+use serde_json::{json, Value};
+use worker::{Headers, Request, Response};
+
+/// Everything a handler needs about the deployment and the moment.
+pub struct Ctx {
+    pub env: worker::Env,
+    pub now: i64,
+    pub short_domain: String,
+    pub scheme: String,
+}
+
+impl Ctx {
+    pub fn new(env: worker::Env) -> Ctx {
+        let var = |name: &str, default: &str| {
+            env.var(name)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|_| default.to_string())
+        };
+        Ctx {
+            short_domain: var("SHORT_DOMAIN", "localhost:8787").to_ascii_lowercase(),
+            scheme: var("SHORT_SCHEME", "https"),
+            now: worker::Date::now().as_millis() as i64,
+            env,
+        }
+    }
+
+    pub fn db(&self) -> ApiResult<worker::D1Database> {
+        self.env.d1("DB").map_err(internal("D1 binding"))
+    }
+
+    pub fn kv(&self) -> ApiResult<worker::KvStore> {
+        self.env.kv("LINKS").map_err(internal("KV binding"))
+    }
+
+    pub fn secret(&self, name: &str) -> Option<String> {
+        self.env
+            .secret(name)
+            .map(|s| s.to_string())
+            .or_else(|_| self.env.var(name).map(|s| s.to_string()))
+            .ok()
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Logs the cause and returns the opaque `INTERNAL` error.
+pub fn internal<E: std::fmt::Debug>(what: &'static str) -> impl Fn(E) -> ApiError {
+    move |e| {
+        worker::console_error!("{what}: {e:?}");
+        ApiError::Internal
+    }
+}
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    // getrandom on wasm uses crypto.getRandomValues; it does not fail there.
+    getrandom::getrandom(&mut b).expect("crypto.getRandomValues");
+    b
+}
+
+pub fn json_response(status: u16, body: &Value) -> Response {
+    let mut r = Response::from_bytes(body.to_string().into_bytes())
+        .unwrap_or_else(|_| Response::empty().unwrap())
+        .with_status(status);
+    let _ = r
+        .headers_mut()
+        .set("Content-Type", "application/json; charset=utf-8");
+    r
+}
+
+pub fn ok(data: Value) -> Response {
+    json_response(200, &json!({"success": true, "data": data}))
+}
+
+pub fn created(data: Value) -> Response {
+    json_response(201, &json!({"success": true, "data": data}))
+}
+
+pub fn no_content() -> Response {
+    Response::empty().unwrap().with_status(204)
+}
+
+pub struct Page {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Page {
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+
+    pub fn from_query(q: &Query) -> ApiResult<Page> {
+        Ok(Page {
+            page: edgelink_core::input::query_int(q.get("page"), "page", 1, 1, 1_000_000)?,
+            per_page: edgelink_core::input::query_int(q.get("perPage"), "perPage", 20, 1, 100)?,
+        })
+    }
+}
+
+pub fn list(items: Vec<Value>, page: &Page, total: i64) -> Response {
+    let total_pages = if total == 0 {
+        0
+    } else {
+        (total + page.per_page - 1) / page.per_page
+    };
+    json_response(
+        200,
+        &json!({
+            "success": true,
+            "data": items,
+            "meta": {"page": page.page, "perPage": page.per_page, "total": total, "totalPages": total_pages}
+        }),
+    )
+}
+
+pub fn error_response(e: &ApiError) -> Response {
+    let mut r = json_response(e.status(), &e.envelope());
+    if let ApiError::RateLimited { retry_after_secs } = e {
+        let _ = r
+            .headers_mut()
+            .set("Retry-After", &retry_after_secs.to_string());
+    }
+    r
+}
+
+/// Decoded query parameters (first value wins).
+pub struct Query(pub Vec<(String, String)>);
+
+impl Query {
+    pub fn of(req: &Request) -> Query {
+        let url = req.url().ok();
+        Query(
+            url.map(|u| {
+                u.query_pairs()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads a JSON object body, refusing oversized bodies before reading them.
+pub async fn json_body(req: &mut Request) -> ApiResult<serde_json::Map<String, Value>> {
+    let limit = edgelink_core::input::MAX_BODY_BYTES;
+    if let Ok(Some(len)) = req.headers().get("Content-Length") {
+        if len.parse::<usize>().is_ok_and(|n| n > limit) {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "Request body must be at most {limit} bytes"
+            )));
+        }
+    }
+    let ct = req.headers().get("Content-Type").ok().flatten();
+    if let Some(ct) = ct {
+        let ct = ct.to_ascii_lowercase();
+        if !ct.starts_with("application/json")
+            && !ct.contains("+json")
+            && !ct.starts_with("text/plain")
+        {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::validation("body", "could not be read"))?;
+    edgelink_core::input::parse_object(&bytes)
+}
+
+pub fn set_headers(resp: &mut Response, headers: &[(&str, String)]) {
+    let h: &mut Headers = resp.headers_mut();
+    for (k, v) in headers {
+        let _ = h.set(k, v);
+    }
+}

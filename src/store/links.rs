@@ -1,0 +1,320 @@
+//! `links` table.
+
+use std::collections::BTreeMap;
+
+use super::{all, first, flag, int, opt_int, opt_text, run, run_unique, text, Count};
+use edgelink_core::link::{Link, Utm};
+use edgelink_core::ApiResult;
+use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
+use worker::D1Database;
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    workspace_id: String,
+    domain: String,
+    slug: String,
+    destination_url: String,
+    title: Option<String>,
+    description: Option<String>,
+    tags: String,
+    password_hash: Option<String>,
+    expires_at: Option<i64>,
+    click_limit: Option<i64>,
+    geo_targets: String,
+    device_targets: String,
+    ios_url: Option<String>,
+    android_url: Option<String>,
+    utm_source: Option<String>,
+    utm_medium: Option<String>,
+    utm_campaign: Option<String>,
+    utm_term: Option<String>,
+    utm_content: Option<String>,
+    group_id: Option<String>,
+    archived: i64,
+    escape_from_wechat: i64,
+    advanced_bot_detection: i64,
+    webhook: i64,
+    webhook_scene: String,
+    suspended: i64,
+    banned: i64,
+    click_count: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<Row> for Link {
+    fn from(r: Row) -> Link {
+        let map = |s: &str| serde_json::from_str::<BTreeMap<String, String>>(s).unwrap_or_default();
+        Link {
+            tags: serde_json::from_str(&r.tags).unwrap_or_default(),
+            geo_targets: map(&r.geo_targets),
+            device_targets: map(&r.device_targets),
+            id: r.id,
+            workspace_id: r.workspace_id,
+            domain: r.domain,
+            slug: r.slug,
+            destination_url: r.destination_url,
+            title: r.title,
+            description: r.description,
+            password_hash: r.password_hash,
+            expires_at: r.expires_at,
+            click_limit: r.click_limit,
+            ios_url: r.ios_url,
+            android_url: r.android_url,
+            utm: Utm {
+                source: r.utm_source,
+                medium: r.utm_medium,
+                campaign: r.utm_campaign,
+                term: r.utm_term,
+                content: r.utm_content,
+            },
+            group_id: r.group_id,
+            archived: r.archived != 0,
+            escape_from_wechat: r.escape_from_wechat != 0,
+            advanced_bot_detection: r.advanced_bot_detection != 0,
+            webhook: r.webhook != 0,
+            webhook_scene: r.webhook_scene,
+            suspended: r.suspended != 0,
+            banned: r.banned != 0,
+            click_count: r.click_count,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, workspace_id, domain, slug, destination_url, title, description, tags, \
+    password_hash, expires_at, click_limit, geo_targets, device_targets, ios_url, android_url, \
+    utm_source, utm_medium, utm_campaign, utm_term, utm_content, group_id, archived, \
+    escape_from_wechat, advanced_bot_detection, webhook, webhook_scene, suspended, banned, \
+    click_count, created_at, updated_at";
+
+fn values(l: &Link) -> Vec<JsValue> {
+    vec![
+        text(&l.id),
+        text(&l.workspace_id),
+        text(&l.domain),
+        text(&l.slug),
+        text(&l.destination_url),
+        opt_text(l.title.as_deref()),
+        opt_text(l.description.as_deref()),
+        text(&serde_json::to_string(&l.tags).unwrap_or_else(|_| "[]".into())),
+        opt_text(l.password_hash.as_deref()),
+        opt_int(l.expires_at),
+        opt_int(l.click_limit),
+        text(&serde_json::to_string(&l.geo_targets).unwrap_or_else(|_| "{}".into())),
+        text(&serde_json::to_string(&l.device_targets).unwrap_or_else(|_| "{}".into())),
+        opt_text(l.ios_url.as_deref()),
+        opt_text(l.android_url.as_deref()),
+        opt_text(l.utm.source.as_deref()),
+        opt_text(l.utm.medium.as_deref()),
+        opt_text(l.utm.campaign.as_deref()),
+        opt_text(l.utm.term.as_deref()),
+        opt_text(l.utm.content.as_deref()),
+        opt_text(l.group_id.as_deref()),
+        flag(l.archived),
+        flag(l.escape_from_wechat),
+        flag(l.advanced_bot_detection),
+        flag(l.webhook),
+        text(&l.webhook_scene),
+        flag(l.suspended),
+        flag(l.banned),
+        int(l.click_count),
+        int(l.created_at),
+        int(l.updated_at),
+    ]
+}
+
+pub enum Insert {
+    Done,
+    SlugTaken,
+    OverQuota,
+}
+
+/// Inserts unless the workspace already holds `quota` links (checked in
+/// the same statement, so concurrent creates cannot overshoot).
+pub async fn insert(db: &D1Database, l: &Link, quota: i64) -> ApiResult<Insert> {
+    let placeholders: Vec<String> = (1..=31).map(|i| format!("?{i}")).collect();
+    let sql = format!(
+        "INSERT INTO links ({COLUMNS}) SELECT {} \
+         WHERE (SELECT COUNT(*) FROM links WHERE workspace_id = ?2) < ?32",
+        placeholders.join(", ")
+    );
+    let mut args = values(l);
+    args.push(int(quota));
+    Ok(match run_unique(db, &sql, &args).await? {
+        None => Insert::SlugTaken,
+        Some(0) => Insert::OverQuota,
+        Some(_) => Insert::Done,
+    })
+}
+
+/// Rewrites every column; `None` when the new domain + slug is taken.
+pub async fn update(db: &D1Database, l: &Link) -> ApiResult<Option<()>> {
+    let sets: Vec<String> = COLUMNS
+        .split(", ")
+        .enumerate()
+        .skip(2)
+        .map(|(i, c)| format!("{} = ?{}", c.trim(), i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE links SET {} WHERE id = ?1 AND workspace_id = ?2",
+        sets.join(", ")
+    );
+    Ok(run_unique(db, &sql, &values(l)).await?.map(|_| ()))
+}
+
+pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<Link>> {
+    let row: Option<Row> = first(
+        db,
+        "SELECT * FROM links WHERE id = ?1 AND workspace_id = ?2",
+        &[text(id), text(workspace_id)],
+    )
+    .await?;
+    Ok(row.map(Link::from))
+}
+
+/// Operator access, across workspaces.
+pub async fn get_any(db: &D1Database, id: &str) -> ApiResult<Option<Link>> {
+    let row: Option<Row> = first(db, "SELECT * FROM links WHERE id = ?1", &[text(id)]).await?;
+    Ok(row.map(Link::from))
+}
+
+pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
+    Ok(run(
+        db,
+        "DELETE FROM links WHERE id = ?1 AND workspace_id = ?2",
+        &[text(id), text(workspace_id)],
+    )
+    .await?
+        > 0)
+}
+
+#[derive(Default)]
+pub struct ListFilter {
+    pub search: Option<String>,
+    pub domain: Option<String>,
+    pub tag: Option<String>,
+    pub archived: Option<bool>,
+    pub group_id: Option<String>,
+    pub sort: Sort,
+}
+
+#[derive(Default, Clone, Copy)]
+pub enum Sort {
+    #[default]
+    Created,
+    Clicks,
+    Updated,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "created" | "createdAt" => Some(Sort::Created),
+            "clicks" | "clickCount" => Some(Sort::Clicks),
+            "updated" | "updatedAt" => Some(Sort::Updated),
+            _ => None,
+        }
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::Created => "created_at DESC, id DESC",
+            Sort::Clicks => "click_count DESC, created_at DESC, id DESC",
+            Sort::Updated => "updated_at DESC, id DESC",
+        }
+    }
+}
+
+/// `(WHERE clause, its arguments)`; ?1 is always the workspace.
+fn where_clause(workspace_id: &str, f: &ListFilter) -> (String, Vec<JsValue>) {
+    let mut sql = String::from("workspace_id = ?1");
+    let mut args = vec![text(workspace_id)];
+    let mut push = |cond: &str, v: JsValue, args: &mut Vec<JsValue>| {
+        args.push(v);
+        sql.push_str(&cond.replace('#', &format!("?{}", args.len())));
+    };
+    if let Some(s) = &f.search {
+        // LIKE with our own escape so `%` and `_` in a search are literal.
+        let pat = format!(
+            "%{}%",
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        push(
+            " AND (slug LIKE # ESCAPE '\\' OR title LIKE # ESCAPE '\\' OR destination_url LIKE # ESCAPE '\\')",
+            text(&pat),
+            &mut args,
+        );
+    }
+    if let Some(d) = &f.domain {
+        push(" AND domain = #", text(d), &mut args);
+    }
+    if let Some(t) = &f.tag {
+        push(
+            " AND EXISTS (SELECT 1 FROM json_each(links.tags) WHERE json_each.value = #)",
+            text(t),
+            &mut args,
+        );
+    }
+    if let Some(a) = f.archived {
+        push(" AND archived = #", flag(a), &mut args);
+    }
+    if let Some(g) = &f.group_id {
+        push(" AND group_id = #", text(g), &mut args);
+    }
+    (sql, args)
+}
+
+pub async fn list(
+    db: &D1Database,
+    workspace_id: &str,
+    f: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<Link>, i64)> {
+    let (cond, mut args) = where_clause(workspace_id, f);
+    let total: Option<Count> = first(
+        db,
+        &format!("SELECT COUNT(*) AS n FROM links WHERE {cond}"),
+        &args,
+    )
+    .await?;
+    let n = args.len();
+    args.push(int(limit));
+    args.push(int(offset));
+    let rows: Vec<Row> = all(
+        db,
+        &format!(
+            "SELECT * FROM links WHERE {cond} ORDER BY {} LIMIT ?{} OFFSET ?{}",
+            f.sort.order_by(),
+            n + 1,
+            n + 2
+        ),
+        &args,
+    )
+    .await?;
+    Ok((
+        rows.into_iter().map(Link::from).collect(),
+        total.map(|c| c.n).unwrap_or(0),
+    ))
+}
+
+pub async fn clear_group(
+    db: &D1Database,
+    workspace_id: &str,
+    group_id: &str,
+    now: i64,
+) -> ApiResult<()> {
+    run(
+        db,
+        "UPDATE links SET group_id = NULL, updated_at = ?3 WHERE workspace_id = ?1 AND group_id = ?2",
+        &[text(workspace_id), text(group_id), int(now)],
+    )
+    .await
+    .map(|_| ())
+}

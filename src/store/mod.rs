@@ -1,0 +1,102 @@
+//! D1 and KV access. Each SQL statement and KV key format lives in one of
+//! these modules; parameters are always bound, never formatted in.
+
+pub mod groups;
+pub mod keys;
+pub mod links;
+pub mod ratelimit;
+pub mod records;
+pub mod workspaces;
+
+use edgelink_core::{ApiError, ApiResult};
+use serde::de::DeserializeOwned;
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
+
+pub fn text(s: &str) -> JsValue {
+    JsValue::from_str(s)
+}
+
+pub fn opt_text(s: Option<&str>) -> JsValue {
+    s.map(JsValue::from_str).unwrap_or(JsValue::NULL)
+}
+
+/// D1 numbers are JS doubles: exact up to 2^53, far beyond any count here.
+pub fn int(i: i64) -> JsValue {
+    JsValue::from_f64(i as f64)
+}
+
+pub fn opt_int(i: Option<i64>) -> JsValue {
+    i.map(int).unwrap_or(JsValue::NULL)
+}
+
+pub fn flag(b: bool) -> JsValue {
+    int(b as i64)
+}
+
+pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> ApiResult<D1PreparedStatement> {
+    db.prepare(sql).bind(args).map_err(|e| {
+        worker::console_error!("bind failed for {sql}: {e:?}");
+        ApiError::Internal
+    })
+}
+
+fn db_error(sql: &str) -> impl Fn(worker::Error) -> ApiError + '_ {
+    move |e| {
+        worker::console_error!("D1 error in {sql}: {e:?}");
+        ApiError::Internal
+    }
+}
+
+pub async fn first<T: DeserializeOwned>(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> ApiResult<Option<T>> {
+    stmt(db, sql, args)?
+        .first::<T>(None)
+        .await
+        .map_err(db_error(sql))
+}
+
+pub async fn all<T: DeserializeOwned>(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> ApiResult<Vec<T>> {
+    let res = stmt(db, sql, args)?.all().await.map_err(db_error(sql))?;
+    res.results::<T>().map_err(db_error(sql))
+}
+
+/// Runs a write; returns the number of rows changed.
+pub async fn run(db: &D1Database, sql: &str, args: &[JsValue]) -> ApiResult<i64> {
+    let res = stmt(db, sql, args)?.run().await.map_err(db_error(sql))?;
+    Ok(res
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .map(|c| c as i64)
+        .unwrap_or(0))
+}
+
+/// Like `run`, but a UNIQUE violation comes back as `Ok(None)`.
+pub async fn run_unique(db: &D1Database, sql: &str, args: &[JsValue]) -> ApiResult<Option<i64>> {
+    match stmt(db, sql, args)?.run().await {
+        Ok(res) => Ok(Some(
+            res.meta()
+                .ok()
+                .flatten()
+                .and_then(|m| m.changes)
+                .map(|c| c as i64)
+                .unwrap_or(0),
+        )),
+        Err(e) if format!("{e:?}").contains("UNIQUE constraint failed") => Ok(None),
+        Err(e) => Err(db_error(sql)(e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Count {
+    pub n: i64,
+}

@@ -1,0 +1,42 @@
+//! Fixed one-minute windows in D1, so a limit holds across isolates.
+
+use super::{int, stmt, text};
+use edgelink_core::ApiResult;
+use worker::{D1Database, D1PreparedStatement};
+
+/// Counts one request in `bucket`'s window; the statement returns `count`.
+pub fn hit_stmt(
+    db: &D1Database,
+    bucket: &str,
+    window_start: i64,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?1, ?2, 1) \
+         ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 RETURNING count",
+        &[text(bucket), int(window_start)],
+    )
+}
+
+pub async fn hit(db: &D1Database, bucket: &str, window_start: i64) -> ApiResult<i64> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        count: i64,
+    }
+    let row: Option<Row> = hit_stmt(db, bucket, window_start)?
+        .first(None)
+        .await
+        .map_err(crate::http::internal("rate limit"))?;
+    Ok(row.map(|r| r.count).unwrap_or(1))
+}
+
+/// Drops windows older than `before` (run now and then, not per request).
+pub async fn prune(db: &D1Database, before: i64) -> ApiResult<()> {
+    super::run(
+        db,
+        "DELETE FROM rate_limits WHERE window_start < ?1",
+        &[int(before)],
+    )
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,111 @@
+// Spins up the built wasm worker in Miniflare/workerd with fresh D1, KV and
+// Queue state, applies schema.sql, and offers small HTTP helpers.
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const ADMIN_TOKEN = "test-admin-token";
+export const BASE = "http://localhost:8787";
+
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true } = {}) {
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: [
+        { type: "ESModule", path: path.join(root, "build/index.js") },
+        { type: "CompiledWasm", path: path.join(root, "build/index_bg.wasm") },
+      ],
+      modulesRoot: path.join(root, "build"),
+      compatibilityDate: "2025-09-01",
+      bindings: {
+        SHORT_DOMAIN: "localhost:8787",
+        SHORT_SCHEME: "http",
+        HOT_CACHE_TTL_SECONDS: "0",
+        ADMIN_TOKEN,
+        VISITOR_HASH_SECRET: "test-visitor-secret",
+        ...vars,
+      },
+      kvNamespaces: ["LINKS"],
+      d1Databases: ["DB"],
+      queueProducers: { EVENTS: "edgelink-events" },
+      queueConsumers: queueConsumer
+        ? { "edgelink-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } }
+        : [],
+      cf: { country },
+    }),
+  );
+  await mf.ready;
+  const db = await mf.getD1Database("DB");
+  const schema = readFileSync(path.join(root, "schema.sql"), "utf8")
+    .split("\n")
+    .map((l) => l.replace(/--.*$/, ""))
+    .join("\n");
+  for (const stmt of schema.split(";").map((s) => s.trim()).filter(Boolean)) {
+    await db.prepare(stmt).run();
+  }
+  return new TestWorker(mf, db, await mf.getKVNamespace("LINKS"));
+}
+
+export class TestWorker {
+  constructor(mf, db, kv) {
+    this.mf = mf;
+    this.db = db;
+    this.kv = kv;
+  }
+
+  async close() {
+    await this.mf.dispose();
+  }
+
+  /** Raw request; `cf` sets request.cf (country etc.). */
+  fetch(pathOrUrl, init = {}) {
+    const url = pathOrUrl.startsWith("http") ? pathOrUrl : BASE + pathOrUrl;
+    return this.mf.dispatchFetch(url, { redirect: "manual", ...init });
+  }
+
+  /** JSON API call: returns { status, headers, body } with body parsed when JSON. */
+  async api(method, p, { key, body, headers = {}, raw } = {}) {
+    const h = { ...headers };
+    if (key) h.Authorization = `Bearer ${key}`;
+    let payload;
+    if (raw !== undefined) payload = raw;
+    else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      h["Content-Type"] ??= "application/json";
+    }
+    const res = await this.fetch(p, { method, headers: h, body: payload });
+    const text = await res.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, body: json, text };
+  }
+
+  /** Bootstraps a workspace; returns { workspace, key }. */
+  async workspace(name = "Acme", plan = "free", extra = {}) {
+    const r = await this.api("POST", "/api/v1/admin/workspaces", {
+      key: ADMIN_TOKEN,
+      body: { name, plan, ...extra },
+    });
+    if (r.status !== 201) throw new Error(`bootstrap failed: ${r.status} ${r.text}`);
+    return { workspace: r.body.data.workspace, key: r.body.data.apiKey.key };
+  }
+
+  async kvRecord(domain, slug) {
+    const raw = await this.kv.get(`l1:${domain}/${slug}`);
+    return raw === null ? null : JSON.parse(raw);
+  }
+}
+
+/** Asserts the error envelope and returns the error object. */
+export function expectError(assert, r, status, code) {
+  assert.equal(r.status, status, `expected ${status} ${code}, got ${r.status}: ${r.text}`);
+  assert.equal(r.body?.success, false, r.text);
+  assert.equal(r.body.error.code, code, r.text);
+  assert.equal(typeof r.body.error.message, "string");
+  return r.body.error;
+}
