@@ -1,10 +1,253 @@
-//! `GET /{slug}`: the redirect hot path.
+//! `GET /{slug}`: the redirect hot path. Validates the slug before any
+//! I/O, reads one KV record (or the in-isolate hot-link cache), lets
+//! `edgelink_core::redirect::decide` answer, and hands the click event to
+//! the Queue through `wait_until` so the visitor never waits for it.
+//! It never touches D1 (only the password form's POST does, to limit
+//! guesses).
 
-use worker::{Context, Env, Request, Response};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
-/// Drops a record from this isolate's hot-link cache after an API write.
-pub fn forget(_key: &str) {}
+use edgelink_core::events::{ClickEvent, QueueMessage};
+use edgelink_core::link::{record_key, RedirectRecord};
+use edgelink_core::redirect::{decide, split_qr_marker, Decision, Visit};
+use edgelink_core::secrets::{base62, visitor_hash};
+use edgelink_core::slug::Slug;
+use edgelink_core::time::DAY_MS;
+use edgelink_core::{pages, ua, url};
+use worker::{Context, Env, Method, Request, Response};
 
-pub async fn handle(_req: Request, _env: Env, _ctx: Context) -> worker::Result<Response> {
-    Response::error("Not found", 404)
+use crate::http::random_bytes;
+
+/// Upper bound on cached records per isolate (a few hundred KB at most).
+const HOT_CACHE_MAX: usize = 1024;
+/// Password guesses per link, visitor and minute.
+const PASSWORD_ATTEMPTS_PER_MINUTE: i64 = 10;
+
+struct Cached {
+    until: i64,
+    record: Rc<RedirectRecord>,
+}
+
+thread_local! {
+    /// Hot-link cache: a viral link does not pay a KV read per click. Each
+    /// isolate has its own; entries live `HOT_CACHE_TTL_SECONDS`.
+    static HOT: RefCell<HashMap<String, Cached>> = RefCell::new(HashMap::new());
+}
+
+/// Drops a record from this isolate's cache (called after API writes).
+pub fn forget(key: &str) {
+    HOT.with(|c| c.borrow_mut().remove(key));
+}
+
+fn cache_get(key: &str, now: i64) -> Option<Rc<RedirectRecord>> {
+    HOT.with(|c| {
+        let c = c.borrow();
+        c.get(key).filter(|e| e.until > now).map(|e| e.record.clone())
+    })
+}
+
+fn cache_put(key: String, record: Rc<RedirectRecord>, until: i64, now: i64) {
+    HOT.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= HOT_CACHE_MAX {
+            c.retain(|_, e| e.until > now);
+            if c.len() >= HOT_CACHE_MAX {
+                c.clear();
+            }
+        }
+        c.insert(key, Cached { until, record });
+    })
+}
+
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string())
+}
+
+fn html(status: u16, body: String) -> worker::Result<Response> {
+    let mut r = Response::from_html(body)?.with_status(status);
+    let h = r.headers_mut();
+    h.set("Cache-Control", "private, max-age=0")?;
+    h.set("X-Robots-Tag", "noindex")?;
+    Ok(r)
+}
+
+pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
+    let now = worker::Date::now().as_millis() as i64;
+    let method = req.method();
+    let url = req.url()?;
+    // Slug first: garbage never costs a KV read.
+    let Some(slug) = Slug::parse_path(url.path().trim_start_matches('/')) else {
+        return html(404, pages::not_found());
+    };
+    if !matches!(method, Method::Get | Method::Head | Method::Post) {
+        let mut r = html(405, pages::layout(405, "Method not allowed", ""))?;
+        r.headers_mut().set("Allow", "GET, HEAD, POST")?;
+        return Ok(r);
+    }
+    let default_domain = var(&env, "SHORT_DOMAIN").unwrap_or_else(|| "localhost:8787".into());
+    let host = req
+        .headers()
+        .get("Host")?
+        .map(|h| h.to_ascii_lowercase())
+        .unwrap_or_else(|| default_domain.clone());
+    let ttl_ms = var(&env, "HOT_CACHE_TTL_SECONDS")
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(5)
+        * 1000;
+
+    let Some((domain, record)) = lookup(&env, &host, &default_domain, slug.as_str(), now, ttl_ms).await? else {
+        return html(404, pages::not_found());
+    };
+
+    let ua_header = req.headers().get("User-Agent")?.unwrap_or_default();
+    let (qr, query) = split_qr_marker(url.query().unwrap_or(""));
+    let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_default();
+    let country = req.cf().and_then(|cf| cf.country()).map(|c| c.to_ascii_uppercase());
+    let visitor = visitor_hash(
+        &env.secret("VISITOR_HASH_SECRET").map(|s| s.to_string()).unwrap_or_else(|_| "edgelink".into()),
+        now.div_euclid(DAY_MS),
+        &ip,
+        &ua_header,
+    );
+
+    // Only a form POST to a password-protected link carries a password.
+    let password = if method == Method::Post && record.pw.is_some() {
+        if !password_attempt_allowed(&env, &record.id, &visitor, now).await {
+            return html(429, pages::too_many_attempts());
+        }
+        let form = req.text().await.unwrap_or_default();
+        Some(form_field(&form, "password").unwrap_or_default())
+    } else {
+        None
+    };
+    if method == Method::Post && record.pw.is_none() {
+        return html(405, pages::layout(405, "Method not allowed", ""));
+    }
+
+    let parsed_ua = ua::parse(&ua_header);
+    let visit = Visit {
+        ua: parsed_ua,
+        country: country.as_deref(),
+        password: password.as_deref(),
+        query: &query,
+    };
+    let decision = decide(&record, &visit, now);
+    let Decision::Redirect { location } = decision else {
+        let short_url = format!("{}://{}/{}", var(&env, "SHORT_SCHEME").unwrap_or_else(|| "https".into()), domain, slug);
+        let body = pages::for_decision(&decision, &short_url).unwrap_or_default();
+        return html(decision.status(), body);
+    };
+
+    if method != Method::Head {
+        let referrer = req
+            .headers()
+            .get("Referer")?
+            .and_then(|r| url::host_of(&r));
+        let event = ClickEvent {
+            id: format!("evt_{}", base62(&random_bytes::<16>())),
+            link_id: record.id.clone(),
+            workspace_id: record.ws.clone(),
+            ts: now,
+            country,
+            device: parsed_ua.device.as_str().into(),
+            os: parsed_ua.os.as_str().into(),
+            browser: parsed_ua.browser.as_str().into(),
+            referrer,
+            bot: parsed_ua.is_bot,
+            visitor,
+            qr,
+            webhook: record.wh,
+            scene: record.whs.clone(),
+        };
+        if let Ok(queue) = env.queue("EVENTS") {
+            wctx.wait_until(async move {
+                if let Err(e) = queue.send(QueueMessage::Click(event)).await {
+                    worker::console_error!("click event not queued: {e:?}");
+                }
+            });
+        }
+    }
+
+    let mut r = Response::empty()?.with_status(302);
+    let h = r.headers_mut();
+    h.set("Location", &location)?;
+    h.set("Cache-Control", "private, max-age=0")?;
+    h.set("X-Robots-Tag", "noindex")?;
+    Ok(r)
+}
+
+/// The one KV read (or a cache hit). A custom host is tried first; any
+/// host without the link falls back to the default domain's links.
+async fn lookup(
+    env: &Env,
+    host: &str,
+    default_domain: &str,
+    slug: &str,
+    now: i64,
+    ttl_ms: i64,
+) -> worker::Result<Option<(String, Rc<RedirectRecord>)>> {
+    let mut domains = vec![host];
+    if host != default_domain {
+        domains.push(default_domain);
+    }
+    let kv = env.kv("LINKS")?;
+    for domain in domains {
+        let key = record_key(domain, slug);
+        if ttl_ms > 0 {
+            if let Some(r) = cache_get(&key, now) {
+                return Ok(Some((domain.to_string(), r)));
+            }
+        }
+        if let Some(record) = crate::store::records::get(&kv, &key).await? {
+            let record = Rc::new(record);
+            if ttl_ms > 0 {
+                cache_put(key, record.clone(), now + ttl_ms, now);
+            }
+            return Ok(Some((domain.to_string(), record)));
+        }
+    }
+    Ok(None)
+}
+
+/// D1-backed so the limit holds across isolates; fails open on D1 errors
+/// (the slow hash still bounds the guess rate).
+async fn password_attempt_allowed(env: &Env, link_id: &str, visitor: &str, now: i64) -> bool {
+    let Ok(db) = env.d1("DB") else { return true };
+    let (window, _) = edgelink_core::plan::rate_window(now);
+    match crate::store::ratelimit::hit(&db, &format!("pw:{link_id}:{visitor}"), window).await {
+        Ok(n) => n <= PASSWORD_ATTEMPTS_PER_MINUTE,
+        Err(_) => true,
+    }
+}
+
+fn form_field(form: &str, name: &str) -> Option<String> {
+    form.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (url::decode_component(k) == name).then(|| url::decode_component(v))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields_decode() {
+        assert_eq!(form_field("password=secure%20123&x=1", "password").as_deref(), Some("secure 123"));
+        assert_eq!(form_field("x=1", "password"), None);
+        assert_eq!(form_field("password=a+b", "password").as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn hot_cache_expires_and_forgets() {
+        let rec = Rc::new(RedirectRecord::default());
+        cache_put("k".into(), rec, 100, 0);
+        assert!(cache_get("k", 50).is_some());
+        assert!(cache_get("k", 100).is_none());
+        cache_put("k".into(), Rc::new(RedirectRecord::default()), 100, 0);
+        forget("k");
+        assert!(cache_get("k", 50).is_none());
+    }
 }

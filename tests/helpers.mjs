@@ -9,31 +9,49 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const ADMIN_TOKEN = "test-admin-token";
 export const BASE = "http://localhost:8787";
 
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true } = {}) {
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      modules: [
-        { type: "ESModule", path: path.join(root, "build/index.js") },
-        { type: "CompiledWasm", path: path.join(root, "build/index_bg.wasm") },
-      ],
-      modulesRoot: path.join(root, "build"),
-      compatibilityDate: "2025-09-01",
-      bindings: {
-        SHORT_DOMAIN: "localhost:8787",
-        SHORT_SCHEME: "http",
-        HOT_CACHE_TTL_SECONDS: "0",
-        ADMIN_TOKEN,
-        VISITOR_HASH_SECRET: "test-visitor-secret",
-        ...vars,
-      },
-      kvNamespaces: ["LINKS"],
-      d1Databases: ["DB"],
-      queueProducers: { EVENTS: "edgelink-events" },
-      queueConsumers: queueConsumer
+/**
+ * `spy: true` replaces the analytics consumer with a tiny JS worker that
+ * stores every queued message body in its own KV (`w.spied()` reads them),
+ * so tests can see exactly what the redirect sent.
+ */
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false } = {}) {
+  const main = {
+    name: "edgelink",
+    modules: [
+      { type: "ESModule", path: path.join(root, "build/index.js") },
+      { type: "CompiledWasm", path: path.join(root, "build/index_bg.wasm") },
+    ],
+    modulesRoot: path.join(root, "build"),
+    compatibilityDate: "2025-09-01",
+    bindings: {
+      SHORT_DOMAIN: "localhost:8787",
+      SHORT_SCHEME: "http",
+      HOT_CACHE_TTL_SECONDS: "0",
+      ADMIN_TOKEN,
+      VISITOR_HASH_SECRET: "test-visitor-secret",
+      ...vars,
+    },
+    kvNamespaces: ["LINKS"],
+    d1Databases: ["DB"],
+    queueProducers: { EVENTS: "edgelink-events" },
+    queueConsumers:
+      queueConsumer && !spy
         ? { "edgelink-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } }
         : [],
-      cf: { country },
-    }),
+  };
+  const spyWorker = {
+    name: "spy",
+    modules: true,
+    script: `export default { async queue(batch, env) {
+      for (const m of batch.messages) await env.SPY.put(m.id, JSON.stringify(m.body));
+      batch.ackAll();
+    } }`,
+    compatibilityDate: "2025-09-01",
+    kvNamespaces: ["SPY"],
+    queueConsumers: { "edgelink-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 0 } },
+  };
+  const mf = new Miniflare(
+    convertV4MiniflareOptions(spy ? { cf: { country }, workers: [main, spyWorker] } : { cf: { country }, ...main }),
   );
   await mf.ready;
   const db = await mf.getD1Database("DB");
@@ -44,7 +62,9 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
   for (const stmt of schema.split(";").map((s) => s.trim()).filter(Boolean)) {
     await db.prepare(stmt).run();
   }
-  return new TestWorker(mf, db, await mf.getKVNamespace("LINKS"));
+  const w = new TestWorker(mf, db, await mf.getKVNamespace("LINKS"));
+  if (spy) w.spyKv = await mf.getKVNamespace("SPY", "spy");
+  return w;
 }
 
 export class TestWorker {
@@ -93,6 +113,22 @@ export class TestWorker {
     });
     if (r.status !== 201) throw new Error(`bootstrap failed: ${r.status} ${r.text}`);
     return { workspace: r.body.data.workspace, key: r.body.data.apiKey.key };
+  }
+
+  /** Message bodies the spy consumer received so far. */
+  async spied() {
+    const { keys } = await this.spyKv.list();
+    return Promise.all(keys.map(async (k) => JSON.parse(await this.spyKv.get(k.name))));
+  }
+
+  /** Polls `spied()` until `n` messages arrived (or ~5 s passed). */
+  async waitForSpied(n, ms = 5000) {
+    const end = Date.now() + ms;
+    for (;;) {
+      const got = await this.spied();
+      if (got.length >= n || Date.now() > end) return got;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async kvRecord(domain, slug) {

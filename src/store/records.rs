@@ -24,9 +24,10 @@ pub async fn delete(kv: &KvStore, domain: &str, slug: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// The one read of the redirect hot path.
-pub async fn get(kv: &KvStore, key: &str) -> ApiResult<Option<RedirectRecord>> {
-    let raw = kv.get(key).text().await.map_err(internal("KV get"))?;
+/// The one read of the redirect hot path (worker errors, not API errors:
+/// the redirect renders its own pages).
+pub async fn get(kv: &KvStore, key: &str) -> worker::Result<Option<RedirectRecord>> {
+    let raw = kv.get(key).text().await?;
     Ok(raw.as_deref().and_then(RedirectRecord::from_json))
 }
 

@@ -1,0 +1,106 @@
+//! The visitor-facing pages of the redirect: small, self-contained HTML
+//! (inline CSS, no external assets), readable on a phone, never indexed.
+
+use crate::redirect::Decision;
+
+/// Escapes text for HTML element content and quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "*{box-sizing:border-box}body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;background:#f4f5f7;color:#1f2933;font:16px/1.5 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,sans-serif;padding:16px}main{background:#fff;max-width:420px;width:100%;padding:28px 24px;border-radius:14px;box-shadow:0 2px 12px rgba(0,0,0,.08);text-align:center}h1{font-size:22px;margin:0 0 8px}p{margin:8px 0;color:#52606d}.code{font-size:13px;letter-spacing:.08em;color:#9aa5b1;text-transform:uppercase}input{width:100%;padding:12px;font-size:16px;border:1px solid #cbd2d9;border-radius:8px;margin:12px 0}button{width:100%;padding:12px;font-size:16px;border:0;border-radius:8px;background:#2563eb;color:#fff}.err{color:#c81e1e}.link{word-break:break-all;background:#f4f5f7;padding:10px;border-radius:8px;font-family:monospace;font-size:14px;user-select:all}";
+
+/// The shared layout. `body` is trusted HTML built by this module.
+pub fn layout(code: u16, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<meta name=\"robots\" content=\"noindex,nofollow\"><title>{t}</title><style>{STYLE}</style></head>\
+<body><main><div class=\"code\">{code}</div><h1>{t}</h1>{body}</main></body></html>",
+        t = escape(title)
+    )
+}
+
+pub fn not_found() -> String {
+    layout(404, "Link not found", "<p>This short link does not exist. Check the address and try again.</p>")
+}
+
+pub fn too_many_attempts() -> String {
+    layout(429, "Too many attempts", "<p>Too many wrong passwords. Wait a minute and try again.</p>")
+}
+
+pub fn password_form(wrong: bool) -> String {
+    let err = if wrong { "<p class=\"err\" role=\"alert\">Wrong password. Try again.</p>" } else { "" };
+    layout(
+        if wrong { 401 } else { 200 },
+        "Password required",
+        &format!(
+            "<p>This link is protected. Enter the password to continue.</p>{err}\
+<form method=\"post\"><input type=\"password\" name=\"password\" autocomplete=\"current-password\" \
+placeholder=\"Password\" required autofocus aria-label=\"Password\"><button type=\"submit\">Continue</button></form>"
+        ),
+    )
+}
+
+pub fn open_in_browser(short_url: &str) -> String {
+    let u = escape(short_url);
+    layout(
+        200,
+        "Open in your browser",
+        &format!(
+            "<p>WeChat cannot open this link. Tap <b>···</b> in the top right corner and choose \
+<b>Open in Browser</b>, or copy the link below.</p><p>请点击右上角 <b>···</b>,选择「在浏览器中打开」,或复制下方链接。</p>\
+<p class=\"link\">{u}</p>"
+        ),
+    )
+}
+
+/// The page for every non-redirect decision; `None` for a redirect.
+pub fn for_decision(d: &Decision, short_url: &str) -> Option<String> {
+    Some(match d {
+        Decision::Banned => layout(451, "Link unavailable", "<p>This link has been disabled for violating the terms of service.</p>"),
+        Decision::Suspended => layout(410, "Link disabled", "<p>The owner of this link has disabled it.</p>"),
+        Decision::Expired => layout(410, "Link expired", "<p>This link has expired.</p>"),
+        Decision::LimitReached => layout(410, "Link expired", "<p>This link has reached its click limit.</p>"),
+        Decision::PasswordRequired { wrong } => password_form(*wrong),
+        Decision::OpenInBrowser => open_in_browser(short_url),
+        Decision::BotBlocked => layout(403, "Not available to bots", "<p>This link is only available to people.</p>"),
+        Decision::Redirect { .. } => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything_that_matters() {
+        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn pages_are_noindex_self_contained_and_escaped() {
+        let page = open_in_browser("http://s.io/<script>");
+        assert!(page.contains("noindex"));
+        assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
+        assert!(!page.contains("http-equiv") && !page.contains("src=") && !page.contains("<link"));
+        for d in [Decision::Banned, Decision::Suspended, Decision::Expired, Decision::LimitReached, Decision::BotBlocked] {
+            let p = for_decision(&d, "x").unwrap();
+            assert!(p.contains(&d.status().to_string()) && p.contains("viewport"));
+        }
+        assert!(for_decision(&Decision::Redirect { location: "x".into() }, "x").is_none());
+        assert!(password_form(true).contains("Wrong password"));
+        assert!(!password_form(false).contains("Wrong password"));
+    }
+}
