@@ -5,10 +5,13 @@
 
 pub mod country;
 pub mod error;
+pub mod events;
 pub mod input;
 pub mod link;
 pub mod plan;
+pub mod pages;
 pub mod qr;
+pub mod redirect;
 pub mod secrets;
 pub mod slug;
 pub mod time;
