@@ -11,9 +11,7 @@ use crate::store::{keys, ratelimit};
 /// Who is calling: a workspace, through one key.
 pub struct Caller {
     pub workspace_id: String,
-    pub key_id: String,
     pub read_only: bool,
-    pub plan: Plan,
     /// `X-RateLimit-*` headers for the response.
     pub limit_headers: Vec<(&'static str, String)>,
 }
@@ -94,9 +92,7 @@ pub async fn authenticate_key(ctx: &Ctx, token: &str) -> ApiResult<Caller> {
     Ok(Caller {
         limit_headers: rate_headers(limit, limit - count, window, reset),
         workspace_id: key.workspace_id,
-        key_id: key.id,
         read_only: key.scope != "full",
-        plan,
     })
 }
 

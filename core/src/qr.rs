@@ -10,13 +10,22 @@
 //! drawn here:
 //! * SVG: a background `<rect>` and one `<path>` in module units (horizontal
 //!   runs of dark modules merged into one sub-path each).
-//! * PNG: a 1-bit palette image, exactly `size`×`size` pixels.
+//! * PNG: a 1-bit palette image, exactly `size`×`size` pixels, every module
+//!   the same whole number of pixels (`size / modules`); the remainder
+//!   (fewer pixels than modules) widens the quiet zone so the code stays
+//!   centred.
 //!
-//! Rounded modules (`cornerRadius` > 0) round only *outer* corners: a corner
-//! of a dark module is rounded when both modules sharing that edge-corner
+//! `size` must give every module (quiet zone included) at least
+//! [`MIN_MODULE_PX`] pixels, otherwise it is a validation error on `size`
+//! that states the minimum.
+//!
+//! Rounded modules (`cornerRadius` > 0) round only *outer* corners of *data*
+//! modules: a corner is rounded when both modules sharing it along an edge
 //! (the horizontal and the vertical neighbour) are light. Isolated modules
-//! become circles at 50 %, while runs and the finder patterns stay connected,
-//! which is what keeps the code scannable.
+//! become circles at 50 % while runs stay connected. Function patterns
+//! (finders, alignment and timing patterns, format/version info) stay
+//! square: decoders locate the grid from them, and rounding them made
+//! large codes (version 20+) fail to decode at radius ≥ 25 in our tests.
 
 use std::fmt::{self, Write as _};
 
@@ -40,6 +49,11 @@ pub const DEFAULT_SIZE: u32 = 256;
 pub const MAX_CORNER_RADIUS: u8 = 50;
 /// Light modules around the code on each side.
 pub const QUIET_ZONE: usize = 4;
+/// Pixels each module (quiet zone included) needs at least, so
+/// `size >= MIN_MODULE_PX * (modules + 2 * QUIET_ZONE)`. Measured with rqrr:
+/// at 1.0–2.0 px/module only ~0–60 % of codes decode (they need uneven 1/2 px
+/// modules or a shrunken code); from 2 px up, 100 %. Must be >= 1.
+pub const MIN_MODULE_PX: u32 = 2;
 /// Below this WCAG contrast ratio the colours are refused (hard to scan).
 pub const MIN_CONTRAST_RATIO: f64 = 2.5;
 /// Below this WCAG contrast ratio (but at least [`MIN_CONTRAST_RATIO`]) the
@@ -544,6 +558,8 @@ pub fn generate(req: &QrRequest) -> Result<RenderedQr, ApiError> {
 struct Matrix {
     n: usize,
     dark: Vec<bool>,
+    /// Finder, alignment and timing patterns (and format/version info).
+    functional: Vec<bool>,
 }
 
 impl Matrix {
@@ -551,13 +567,18 @@ impl Matrix {
         let w = code.width();
         let n = w + 2 * QUIET_ZONE;
         let mut dark = vec![false; n * n];
+        let mut functional = vec![false; n * n];
         for (i, c) in code.to_colors().into_iter().enumerate() {
-            if c == qrcode::Color::Dark {
-                let (x, y) = (i % w, i / w);
-                dark[(y + QUIET_ZONE) * n + x + QUIET_ZONE] = true;
-            }
+            let (x, y) = (i % w, i / w);
+            let j = (y + QUIET_ZONE) * n + x + QUIET_ZONE;
+            dark[j] = c == qrcode::Color::Dark;
+            functional[j] = code.is_functional(x, y);
         }
-        Matrix { n, dark }
+        Matrix {
+            n,
+            dark,
+            functional,
+        }
     }
 
     fn is_dark(&self, x: usize, y: usize) -> bool {
@@ -570,9 +591,12 @@ impl Matrix {
     }
 
     /// Which corners of dark module (x, y) are rounded: `[tl, tr, br, bl]`.
-    /// A corner is rounded when both neighbours touching it along an edge
-    /// are light.
+    /// A corner of a data module is rounded when both neighbours touching it
+    /// along an edge are light; function-pattern modules stay square.
     fn round_corners(&self, x: usize, y: usize) -> [bool; 4] {
+        if self.functional[y * self.n + x] {
+            return [false; 4];
+        }
         let (x, y) = (x as isize, y as isize);
         let left = !self.is_dark_at(x - 1, y);
         let right = !self.is_dark_at(x + 1, y);
@@ -621,7 +645,7 @@ fn encode_bytes(data: &[u8], level: qrcode::EcLevel) -> Result<QrCode, QrError> 
 }
 
 /// Encodes and applies the minimum-size rule: every module (quiet zone
-/// included) needs at least one pixel.
+/// included) needs at least [`MIN_MODULE_PX`] pixels.
 fn prepare(data: &str, style: &QrStyle) -> Result<Matrix, ApiError> {
     style.validate()?;
     let matrix = Matrix::from_code(&encode(data, style.ec)?);
@@ -630,7 +654,7 @@ fn prepare(data: &str, style: &QrStyle) -> Result<Matrix, ApiError> {
         return Err(ApiError::validation(
             "size",
             format!(
-                "must be at least {min} px for this URL at error-correction level {}: the code is {} modules wide including the quiet zone and each module needs at least 1 px",
+                "must be at least {min} px for this URL at error-correction level {}: the code is {} modules wide including the quiet zone and each module needs at least {MIN_MODULE_PX} px",
                 style.ec, matrix.n
             ),
         ));
@@ -639,11 +663,12 @@ fn prepare(data: &str, style: &QrStyle) -> Result<Matrix, ApiError> {
 }
 
 fn min_size_for_modules(n: usize) -> u32 {
-    (n as u32).max(MIN_SIZE)
+    (n as u32 * MIN_MODULE_PX).max(MIN_SIZE)
 }
 
-/// Smallest `size` (px) that can render `data` at `ec`: one pixel per module
-/// including the quiet zone, and at least [`MIN_SIZE`].
+/// Smallest `size` (px) that can render `data` at `ec`:
+/// [`MIN_MODULE_PX`] × (modules + 2 × [`QUIET_ZONE`]), and at least
+/// [`MIN_SIZE`].
 pub fn min_size(data: &str, ec: EcLevel) -> Result<u32, ApiError> {
     let code = encode(data, ec)?;
     Ok(min_size_for_modules(code.width() + 2 * QUIET_ZONE))
@@ -814,27 +839,40 @@ fn clear_bit(row: &mut [u8], x: usize) {
 /// A dark module of the current module row with at least one rounded corner.
 struct RoundedModule {
     x0: usize,
-    w: usize,
     corners: [bool; 4],
+}
+
+/// For each pixel row of a `k`-px module, how many pixels at each side of a
+/// rounded *top* corner lie outside the arc (radius `pct` × `k`, pixel
+/// centres tested). Bottom corners use the rows mirrored.
+fn corner_cuts(k: usize, pct: f64) -> Vec<usize> {
+    let r = pct * k as f64;
+    (0..k)
+        .map(|row| {
+            let dy = r - (row as f64 + 0.5);
+            if dy <= 0.0 {
+                return 0;
+            }
+            // Pixel i (from the side edge) is outside iff i + 0.5 < cut.
+            let cut = r - (r * r - dy * dy).max(0.0).sqrt();
+            ((cut - 0.5).ceil().max(0.0) as usize).min(k)
+        })
+        .collect()
 }
 
 fn render_png(m: &Matrix, style: &QrStyle) -> Result<Vec<u8>, ApiError> {
     let s = style.size as usize;
     let n = m.n;
-    // Module i covers pixels starts[i]..starts[i + 1]; equivalently pixel p
-    // belongs to module floor(p * n / s). `s >= n` so none is empty.
+    // Every module is exactly k px (k >= MIN_MODULE_PX, see `prepare`); the
+    // leftover pixels (< n) widen the quiet zone and centre the code, since
+    // uneven module widths measurably hurt decoders.
     let k = s / n;
-    let starts: Vec<usize> = if k >= 2 && std::env::var("QR_UNIFORM").is_ok() {
-        let off = (s - k * n) / 2;
-        (0..=n).map(|i| off + i * k).collect()
-    } else {
-        (0..=n).map(|i| (i * s).div_ceil(n)).collect()
-    };
+    let off = (s - k * n) / 2;
     let stride = s.div_ceil(8);
     let mut pixels = vec![0u8; stride * s];
     let mut square = vec![0u8; stride];
     let mut rounded: Vec<RoundedModule> = Vec::new();
-    let pct = f64::from(style.corner_radius) / 100.0;
+    let cuts = corner_cuts(k, f64::from(style.corner_radius) / 100.0);
 
     for my in 0..n {
         square.fill(0);
@@ -845,49 +883,37 @@ fn render_png(m: &Matrix, style: &QrStyle) -> Result<Vec<u8>, ApiError> {
                 continue;
             }
             any = true;
-            let (x0, x1) = (starts[mx], starts[mx + 1]);
-            set_bits(&mut square, x0, x1);
+            let x0 = off + mx * k;
+            set_bits(&mut square, x0, x0 + k);
             if style.corner_radius > 0 {
                 let corners = m.round_corners(mx, my);
                 if corners.iter().any(|&c| c) {
-                    rounded.push(RoundedModule {
-                        x0,
-                        w: x1 - x0,
-                        corners,
-                    });
+                    rounded.push(RoundedModule { x0, corners });
                 }
             }
         }
         if !any {
             continue; // already background
         }
-        let (y0, y1) = (starts[my], starts[my + 1]);
-        let h = y1 - y0;
-        for y in y0..y1 {
+        let y0 = off + my * k;
+        for ly in 0..k {
+            let y = y0 + ly;
             let row = &mut pixels[y * stride..(y + 1) * stride];
             row.copy_from_slice(&square);
-            // Pixel centre, measured from the module's top edge.
-            let cy = (y - y0) as f64 + 0.5;
+            let (top, bottom) = (cuts[ly], cuts[k - 1 - ly]);
+            if top == 0 && bottom == 0 {
+                continue;
+            }
             for rm in &rounded {
-                let r = pct * rm.w.min(h) as f64;
                 let [tl, tr, br, bl] = rm.corners;
-                // Vertical distance into the top / bottom corner circles.
-                for (dy, left, right) in [(r - cy, tl, tr), (r - (h as f64 - cy), bl, br)] {
-                    if dy <= 0.0 || !(left || right) {
-                        continue;
-                    }
-                    // Pixels whose centre is closer than `cut` to the side
-                    // edge lie outside the arc.
-                    let cut = r - (r * r - dy * dy).max(0.0).sqrt();
-                    let mut k = 0;
-                    while k < rm.w && (k as f64 + 0.5) < cut {
+                for (cut, left, right) in [(top, tl, tr), (bottom, bl, br)] {
+                    for i in 0..cut {
                         if left {
-                            clear_bit(row, rm.x0 + k);
+                            clear_bit(row, rm.x0 + i);
                         }
                         if right {
-                            clear_bit(row, rm.x0 + rm.w - 1 - k);
+                            clear_bit(row, rm.x0 + k - 1 - i);
                         }
-                        k += 1;
                     }
                 }
             }
@@ -901,7 +927,13 @@ fn render_png(m: &Matrix, style: &QrStyle) -> Result<Vec<u8>, ApiError> {
     let (bg, fg) = (style.bg, style.fg);
     enc.set_palette(vec![bg.r, bg.g, bg.b, fg.r, fg.g, fg.b]);
     enc.set_compression(png::Compression::Default);
-    enc.set_filter(png::FilterType::NoFilter);
+    // Square modules: identical rows compress best unfiltered. Rounded:
+    // `Up` zeroes the repeated rows and halves deflate time at equal size.
+    enc.set_filter(if style.corner_radius == 0 {
+        png::FilterType::NoFilter
+    } else {
+        png::FilterType::Up
+    });
     let mut writer = enc.write_header().map_err(|_| ApiError::Internal)?;
     writer
         .write_image_data(&pixels)
@@ -1207,8 +1239,8 @@ mod tests {
     #[test]
     fn png_every_size_decodes() {
         for (data, size) in [
-            ("https://go2.gg/a", 64),
             ("go2.gg/x", 64),
+            (URL, 128),
             (URL, 256),
             (URL, 512),
             (URL, 1024),
@@ -1220,8 +1252,25 @@ mod tests {
                 }
             }
         }
-        for size in [256, 777, 1000, 2048] {
+        for size in [100, 256, 777, 1000, 2048] {
             assert_roundtrip(URL, &style(size, EcLevel::H, 10, QrFormat::Png));
+        }
+        // A stride of 7 px over the whole range covers every module width
+        // and many remainders.
+        for size in (66..=2048).step_by(7) {
+            let s = style(size, EcLevel::M, 25, QrFormat::Png);
+            assert_roundtrip("https://go2.gg/x", &s);
+        }
+    }
+
+    #[test]
+    fn rounded_medium_code_decodes_across_sizes() {
+        let data = filler(300);
+        let min = min_size(&data, EcLevel::Q).unwrap();
+        for size in (min..=2048).step_by(37) {
+            for r in [25, 50] {
+                assert_roundtrip(&data, &style(size, EcLevel::Q, r, QrFormat::Png));
+            }
         }
     }
 
@@ -1248,15 +1297,26 @@ mod tests {
     }
 
     #[test]
-    fn exactly_one_pixel_per_module_decodes() {
-        let data = "https://go2.gg/abc";
-        let n = min_size(data, EcLevel::L).unwrap().max(MIN_SIZE);
-        assert_roundtrip(data, &style(n, EcLevel::L, 0, QrFormat::Png));
-        let long = format!("https://example.com/{}", "a".repeat(300));
-        let n = min_size(&long, EcLevel::M).unwrap();
-        assert!(n > MIN_SIZE);
-        assert_roundtrip(&long, &style(n, EcLevel::M, 50, QrFormat::Png));
-        assert_roundtrip(&long, &style(n + n / 3, EcLevel::M, 0, QrFormat::Png));
+    fn minimum_size_decodes() {
+        // 64 px with short data that fits a version-1 code (29 modules).
+        for (data, ec) in [("go2.gg/x", EcLevel::M), ("https://go2.gg/a", EcLevel::L)] {
+            assert_eq!(min_size(data, ec).unwrap(), 64);
+            for r in [0, 50] {
+                assert_roundtrip(data, &style(64, ec, r, QrFormat::Png));
+            }
+        }
+        // Exactly 2 px per module, and just below 3.
+        for (len, ec) in [(40, EcLevel::M), (300, EcLevel::M), (1000, EcLevel::L)] {
+            let data = filler(len);
+            let min = min_size(&data, ec).unwrap();
+            let n = Matrix::from_code(&encode(&data, ec).unwrap()).n as u32;
+            assert_eq!(min, (2 * n).max(64));
+            for size in [min, min + 1, 3 * n - 1] {
+                for r in [0, 50] {
+                    assert_roundtrip(&data, &style(size, ec, r, QrFormat::Png));
+                }
+            }
+        }
     }
 
     #[test]
@@ -1270,6 +1330,8 @@ mod tests {
             err.message().contains(&format!("at least {min} px")),
             "{err}"
         );
+        let n = Matrix::from_code(&encode(&long, EcLevel::H).unwrap()).n as u32;
+        assert_eq!(min, 2 * n);
         assert!(render(&long, &style(min, EcLevel::H, 0, QrFormat::Svg)).is_ok());
         assert_eq!(
             field_of(check_fits(
@@ -1284,7 +1346,7 @@ mod tests {
         let prefix = "https://example.com/";
         format!(
             "{prefix}{}",
-            "abcdefghij".repeat(300)[..len - prefix.len()].to_string()
+            &"abcdefghij".repeat(300)[..len - prefix.len()]
         )
     }
 
@@ -1364,29 +1426,26 @@ mod tests {
 
     #[test]
     fn svg_is_compact_and_well_formed() {
-        let s = style(256, EcLevel::M, 0, QrFormat::Svg);
-        let out = render("https://go2.gg/x", &s).unwrap();
+        let data = "https://go2.gg/x";
+        let n = Matrix::from_code(&encode(data, EcLevel::M).unwrap()).n;
+        let out = render(data, &style(256, EcLevel::M, 0, QrFormat::Svg)).unwrap();
+        assert_eq!(out.content_type, "image/svg+xml");
         let svg = String::from_utf8(out.bytes).unwrap();
-        let n = min_size("https://go2.gg/x", EcLevel::M)
-            .unwrap()
-            .min(10_000);
-        let code_n = QrCode::with_error_correction_level("https://go2.gg/x", qrcode::EcLevel::M)
-            .unwrap()
-            .width()
-            + 8;
-        assert!(n >= code_n as u32);
-        assert!(svg.contains(&format!("viewBox=\"0 0 {code_n} {code_n}\"")));
+        let head = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"256\" height=\"256\" \
+             viewBox=\"0 0 {n} {n}\" shape-rendering=\"crispEdges\">\
+             <rect width=\"{n}\" height=\"{n}\" fill=\"#FFFFFF\"/>\
+             <path fill=\"#000000\" d=\"M4 4h7v1h-7z"
+        );
+        assert!(svg.starts_with(&head), "{svg}");
         assert!(svg.len() < 3000, "svg is {} bytes", svg.len());
-        assert!(svg.contains("d=\"M"));
         // Rounded: arcs, no crispEdges.
-        let out = render(
-            "https://go2.gg/x",
-            &style(256, EcLevel::M, 50, QrFormat::Svg),
-        )
-        .unwrap();
+        let out = render(data, &style(256, EcLevel::M, 50, QrFormat::Svg)).unwrap();
         let svg = String::from_utf8(out.bytes).unwrap();
-        assert!(svg.contains("a.5 .5 0 0 1 "));
+        assert!(svg.contains("a.5 .5 0 0 1 .5 .5"), "{svg}");
         assert!(!svg.contains("crispEdges"));
+        // Finder patterns stay square.
+        assert!(svg.contains("d=\"M4 4h7v1h-7z"), "{svg}");
     }
 
     #[test]
@@ -1421,11 +1480,18 @@ mod tests {
             info.palette.as_deref(),
             Some(&[0xFF, 0xFF, 0xFF, 0x1A, 0x36, 0x5D][..])
         );
-        // Quiet zone: the first 4 modules' worth of pixels are background.
+        // Uniform modules: k = 300 / n px each, centred; the quiet zone is
+        // background and the finder pattern starts right after it.
+        let n = Matrix::from_code(&encode(URL, EcLevel::M).unwrap()).n;
+        let k = 300 / n;
+        let first = (300 - k * n) / 2 + 4 * k;
         let (w, _, grey) = png_to_grey(&out.bytes);
-        let quiet = 300 * 4 / min_size(URL, EcLevel::M).unwrap() as usize;
-        assert!(grey[..quiet * w].iter().all(|&p| p == 255));
-        assert!(grey.iter().any(|&p| p != 255));
+        assert!(grey[..first * w].iter().all(|&p| p == 255));
+        let dark = luma(s.fg);
+        let row = &grey[first * w..(first + 1) * w];
+        assert!(row[..first].iter().all(|&p| p == 255));
+        assert!(row[first..first + 7 * k].iter().all(|&p| p == dark));
+        assert_eq!(row[first + 7 * k], 255);
     }
 
     #[test]
@@ -1669,8 +1735,10 @@ mod tests {
 
     #[test]
     fn render_rechecks_public_fields() {
-        let mut s = QrStyle::default();
-        s.corner_radius = 80;
+        let s = QrStyle {
+            corner_radius: 80,
+            ..QrStyle::default()
+        };
         assert_eq!(field_of(render(URL, &s)), "cornerRadius");
         let s = QrStyle {
             size: 10,
@@ -1682,102 +1750,5 @@ mod tests {
             ..QrStyle::default()
         };
         assert_eq!(field_of(render(URL, &s)), "foregroundColor");
-    }
-}
-#[cfg(test)]
-mod explore {
-    use super::*;
-    fn try_decode(bytes: &[u8]) -> Result<String, String> {
-        let mut dec = png::Decoder::new(bytes);
-        dec.set_transformations(png::Transformations::EXPAND);
-        let mut reader = dec.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        let (w, h) = (info.width as usize, info.height as usize);
-        let mut img =
-            rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[(y * w + x) * 3]);
-        let grids = img.detect_grids();
-        if grids.len() != 1 {
-            return Err(format!("{} grids", grids.len()));
-        }
-        grids[0].decode().map(|x| x.1).map_err(|e| format!("{e:?}"))
-    }
-    #[test]
-    fn explore_rates() {
-        let prefix = "https://example.com/";
-        for (len, ec) in [
-            (21usize, EcLevel::M),
-            (60, EcLevel::M),
-            (320, EcLevel::M),
-            (1000, EcLevel::L),
-            (1273, EcLevel::H),
-        ] {
-            let data = format!(
-                "{prefix}{}",
-                "abcdefghij".repeat(300)[..len - prefix.len()].to_string()
-            );
-            let n = min_size(&data, ec).unwrap().max(29);
-            let mut line = format!("len {len} {ec} n={n}: ");
-            for (lo, hi) in [(10, 20), (20, 30), (30, 40), (40, 60), (60, 100)] {
-                let (mut ok, mut tot) = (0, 0);
-                let mut size = n * lo / 10;
-                while size < (n * hi / 10).min(2049) {
-                    let s = QrStyle {
-                        size: size.max(64),
-                        ec,
-                        format: QrFormat::Png,
-                        ..QrStyle::default()
-                    };
-                    let out = render(&data, &s).unwrap();
-                    if try_decode(&out.bytes).as_deref() == Ok(data.as_str()) {
-                        ok += 1
-                    }
-                    tot += 1;
-                    size += 1 + n / 40;
-                }
-                line += &format!("[{lo}-{hi}): {ok}/{tot}  ");
-            }
-            println!("{line}");
-        }
-    }
-    #[test]
-    fn explore_ratios() {
-        let prefix = "https://example.com/";
-        for (len, ec) in [
-            (60usize, EcLevel::M),
-            (320, EcLevel::M),
-            (1000, EcLevel::L),
-            (1273, EcLevel::H),
-        ] {
-            let data = format!(
-                "{prefix}{}",
-                "abcdefghij".repeat(300)[..len - prefix.len()].to_string()
-            );
-            let n = min_size(&data, ec).unwrap();
-            let mut line = format!("len {len} {ec} n={n}: ");
-            for ratio10 in [
-                10, 12, 15, 17, 20, 22, 25, 30, 35, 40, 45, 50, 55, 60, 70, 80, 100,
-            ] {
-                let size = (n * ratio10 / 10).min(2048);
-                let s = QrStyle {
-                    size,
-                    ec,
-                    format: QrFormat::Png,
-                    ..QrStyle::default()
-                };
-                let out = render(&data, &s).unwrap();
-                let ok = try_decode(&out.bytes);
-                line += &format!(
-                    "{}/{size}:{} ",
-                    ratio10,
-                    if ok.as_deref() == Ok(data.as_str()) {
-                        "ok".to_string()
-                    } else {
-                        format!("{:?}", ok.err())
-                    }
-                );
-            }
-            println!("{line}");
-        }
     }
 }
