@@ -88,3 +88,81 @@ CREATE UNIQUE INDEX IF NOT EXISTS links_domain_slug ON links (domain, slug);
 CREATE INDEX IF NOT EXISTS links_workspace_created ON links (workspace_id, created_at);
 CREATE INDEX IF NOT EXISTS links_workspace_clicks ON links (workspace_id, click_count);
 CREATE INDEX IF NOT EXISTS links_workspace_group ON links (workspace_id, group_id, created_at);
+
+-- Click analytics (src/analytics.rs). Raw clicks are kept for
+-- CLICK_RETENTION_DAYS (default 90, at least 14 so that no Queue redelivery
+-- can outlive its idempotency key); rollups are kept for ever.
+-- `id` is the event id minted by the redirect: the idempotency key.
+-- `batch_id` tags the rows one consumer transaction inserted, so its rollup
+-- statements count exactly those rows; it is cleared before the commit.
+CREATE TABLE IF NOT EXISTS clicks (
+  id            TEXT PRIMARY KEY,
+  link_id       TEXT NOT NULL,
+  workspace_id  TEXT NOT NULL,
+  ts            INTEGER NOT NULL,
+  country       TEXT NOT NULL DEFAULT '',   -- ISO code, '' = unknown
+  device        TEXT NOT NULL,
+  os            TEXT NOT NULL,
+  browser       TEXT NOT NULL,
+  referrer      TEXT NOT NULL DEFAULT '',   -- host, '' = direct
+  qr            INTEGER NOT NULL DEFAULT 0,
+  visitor       TEXT NOT NULL DEFAULT '',   -- daily-rotating keyed hash, never the IP
+  batch_id      TEXT
+);
+CREATE INDEX IF NOT EXISTS clicks_link_ts ON clicks (link_id, ts, id);
+CREATE INDEX IF NOT EXISTS clicks_ts ON clicks (ts);
+CREATE INDEX IF NOT EXISTS clicks_batch ON clicks (batch_id) WHERE batch_id IS NOT NULL;
+
+-- One row per (UTC day, link, visitor hash): tells a first visit of the day
+-- from a repeat one. Pruned with the raw clicks.
+CREATE TABLE IF NOT EXISTS click_visitors (
+  day      INTEGER NOT NULL,
+  link_id  TEXT NOT NULL,
+  visitor  TEXT NOT NULL,
+  PRIMARY KEY (day, link_id, visitor)
+) WITHOUT ROWID;
+
+-- Rollups: clicks per link per hour (and per UTC day) per dimension value.
+-- dim: total ('' value), country, device, browser, os, referrer, source
+-- (qr|link), visitors (first visits of the day, counted in their hour).
+CREATE TABLE IF NOT EXISTS click_rollup_hour (
+  link_id       TEXT NOT NULL,
+  hour          INTEGER NOT NULL,
+  dim           TEXT NOT NULL,
+  value         TEXT NOT NULL,
+  workspace_id  TEXT NOT NULL,
+  clicks        INTEGER NOT NULL,
+  PRIMARY KEY (link_id, hour, dim, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS click_rollup_hour_ws ON click_rollup_hour (workspace_id, dim, hour);
+
+CREATE TABLE IF NOT EXISTS click_rollup_day (
+  link_id       TEXT NOT NULL,
+  day           INTEGER NOT NULL,
+  dim           TEXT NOT NULL,
+  value         TEXT NOT NULL,
+  workspace_id  TEXT NOT NULL,
+  clicks        INTEGER NOT NULL,
+  PRIMARY KEY (link_id, day, dim, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS click_rollup_day_ws ON click_rollup_day (workspace_id, dim, day);
+
+-- Saved QR code configurations (src/api/qr.rs). A QR tied to a link
+-- (`link_id`) encodes that link's current short URL with the `qr=1` scan
+-- marker; `link_url` keeps it as of the last save, and `url` (the data the
+-- user gave, required without a link) is encoded instead once the link is
+-- deleted (`link_url` if there is no `url`). `style` is the JSON of size,
+-- colours, cornerRadius, errorCorrection and format.
+CREATE TABLE IF NOT EXISTS qr_codes (
+  id            TEXT PRIMARY KEY,
+  workspace_id  TEXT NOT NULL REFERENCES workspaces(id),
+  name          TEXT NOT NULL,
+  url           TEXT,
+  link_id       TEXT,
+  link_url      TEXT,
+  style         TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS qr_codes_workspace ON qr_codes (workspace_id, created_at);
+CREATE INDEX IF NOT EXISTS qr_codes_workspace_link ON qr_codes (workspace_id, link_id);

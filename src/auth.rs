@@ -34,30 +34,50 @@ fn bearer(req: &Request) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// Authenticates the key and counts the request against its plan's rate,
-/// in one D1 round trip (lookup and counter in a batch).
-pub async fn caller(ctx: &Ctx, req: &Request) -> ApiResult<Caller> {
+/// `X-RateLimit-*` response headers.
+pub type LimitHeaders = Vec<(&'static str, String)>;
+
+/// The caller of a request with `Authorization: Bearer go2_...`. A refusal
+/// keeps the rate-limit headers, so a 429 still states the limit,
+/// `Remaining: 0` and when the window resets.
+pub async fn caller_with_limits(
+    ctx: &Ctx,
+    req: &Request,
+) -> Result<Caller, (ApiError, LimitHeaders)> {
     let token = bearer(req).ok_or_else(|| {
-        ApiError::Unauthorized("Missing API key: send Authorization: Bearer go2_...".into())
+        (
+            ApiError::Unauthorized("Missing API key: send Authorization: Bearer go2_...".into()),
+            vec![],
+        )
     })?;
-    authenticate_key(ctx, &token).await
+    authenticate(ctx, &token).await
 }
 
-pub async fn authenticate_key(ctx: &Ctx, token: &str) -> ApiResult<Caller> {
-    let invalid = || ApiError::Unauthorized("Invalid or revoked API key".into());
+/// Authenticates a plaintext key (from a header or, for xiaomark, a body
+/// field) and counts the request against its plan's rate, in one D1 round
+/// trip (lookup and counter in a batch). On refusal: the error and any
+/// rate-limit headers for it.
+pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, (ApiError, LimitHeaders)> {
+    let invalid = || {
+        (
+            ApiError::Unauthorized("Invalid or revoked API key".into()),
+            vec![],
+        )
+    };
     if !token.starts_with("go2_") || token.len() > 100 {
         return Err(invalid());
     }
     let hash = sha256_hex(token.as_bytes());
-    let db = ctx.db()?;
+    let db = ctx.db().map_err(|e| (e, vec![]))?;
     let (window, reset) = rate_window(ctx.now);
+    let stmts = vec![
+        keys::find_active_stmt(&db, &hash).map_err(|e| (e, vec![]))?,
+        ratelimit::hit_key_stmt(&db, &hash, window).map_err(|e| (e, vec![]))?,
+    ];
     let results = db
-        .batch(vec![
-            keys::find_active_stmt(&db, &hash)?,
-            ratelimit::hit_stmt(&db, &format!("key:{hash}"), window)?,
-        ])
+        .batch(stmts)
         .await
-        .map_err(internal("auth batch"))?;
+        .map_err(|e| (internal("auth batch")(e), vec![]))?;
     let key = results
         .first()
         .and_then(|r| r.results::<keys::KeyAuth>().ok())
@@ -79,10 +99,14 @@ pub async fn authenticate_key(ctx: &Ctx, token: &str) -> ApiResult<Caller> {
         .unwrap_or(1);
     let plan = Plan::parse(&key.plan).unwrap_or(Plan::Free);
     let limit = plan.requests_per_minute() as i64;
+    let limit_headers = rate_headers(limit, limit - count, window, reset);
     if count > limit {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: reset,
-        });
+        return Err((
+            ApiError::RateLimited {
+                retry_after_secs: reset,
+            },
+            limit_headers,
+        ));
     }
     if count == 1 {
         // First request of this key's window: tidy old windows and note use.
@@ -90,7 +114,7 @@ pub async fn authenticate_key(ctx: &Ctx, token: &str) -> ApiResult<Caller> {
         let _ = keys::touch(&db, &key.id, ctx.now).await;
     }
     Ok(Caller {
-        limit_headers: rate_headers(limit, limit - count, window, reset),
+        limit_headers,
         workspace_id: key.workspace_id,
         read_only: key.scope != "full",
     })

@@ -151,11 +151,18 @@ impl Query {
     }
 }
 
-/// Reads a JSON object body, refusing oversized bodies before reading them.
+/// Reads a JSON object body, refusing oversized ones (413) by Content-Length
+/// or, failing that, by the bytes actually read.
 pub async fn json_body(req: &mut Request) -> ApiResult<serde_json::Map<String, Value>> {
     let limit = edgelink_core::input::MAX_BODY_BYTES;
     if let Ok(Some(len)) = req.headers().get("Content-Length") {
-        if len.parse::<usize>().is_ok_and(|n| n > limit) {
+        if let Some(n) = len.parse::<usize>().ok().filter(|n| *n > limit) {
+            // A modest body is drained first: answering before reading it
+            // makes the server drop the connection, which a keep-alive
+            // client may already be reusing for its next request.
+            if n <= 16 * limit {
+                let _ = req.bytes().await;
+            }
             return Err(ApiError::PayloadTooLarge(format!(
                 "Request body must be at most {limit} bytes"
             )));

@@ -2,12 +2,13 @@
 //! consumer. Domain rules live in `edgelink_core`.
 
 use edgelink_core::{ApiError, ApiResult};
-use worker::{event, Context, Env, Method, Request, Response};
+use worker::{event, Context, Env, MessageBatch, Method, Request, Response};
 
+mod analytics;
 mod api;
 mod auth;
 mod http;
-pub mod redirect;
+mod redirect;
 mod store;
 
 use http::{error_response, set_headers, Ctx};
@@ -27,6 +28,16 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
     redirect::handle(req, env, wctx).await
 }
 
+/// The events Queue: click analytics (src/analytics.rs).
+#[event(queue)]
+pub async fn queue(
+    batch: MessageBatch<serde_json::Value>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    analytics::consume(batch, env).await
+}
+
 /// Runs an API route and renders its error, if any, in the envelope.
 async fn api_response(ctx: &Ctx, mut req: Request) -> Response {
     let path = req.path();
@@ -44,6 +55,9 @@ type Routed = (ApiResult<Response>, Vec<(&'static str, String)>);
 /// headers) first; anything unmatched is a 404 in the envelope.
 async fn route(ctx: &Ctx, req: &mut Request, method: &Method, seg: &[&str]) -> Routed {
     use Method::*;
+    if let ["v2", ..] = seg {
+        return api::xiaomark::route(ctx, req, method, seg).await;
+    }
     match (method, seg) {
         (Post, ["api", "v1", "admin", "workspaces"]) => {
             return (
@@ -74,6 +88,9 @@ async fn route(ctx: &Ctx, req: &mut Request, method: &Method, seg: &[&str]) -> R
                 vec![],
             );
         }
+        // Public, no key: limited per client IP instead (src/api/qr.rs).
+        (Post, ["api", "v1", "qr", "generate"]) => return api::qr::generate(ctx, req).await,
+        (_, ["api", "v1", "qr", "generate"]) => return (Err(ApiError::MethodNotAllowed), vec![]),
         _ => {}
     }
     if !matches!(seg, ["api", "v1", ..]) || seg.len() < 3 {
@@ -82,9 +99,9 @@ async fn route(ctx: &Ctx, req: &mut Request, method: &Method, seg: &[&str]) -> R
     if !known_path(seg) {
         return (Err(ApiError::NotFound("No such endpoint".into())), vec![]);
     }
-    let caller = match auth::caller(ctx, req).await {
+    let caller = match auth::caller_with_limits(ctx, req).await {
         Ok(c) => c,
-        Err(e) => return (Err(e), vec![]),
+        Err((e, limit_headers)) => return (Err(e), limit_headers),
     };
     let headers = caller.limit_headers.clone();
     let c = &caller;
@@ -94,16 +111,24 @@ async fn route(ctx: &Ctx, req: &mut Request, method: &Method, seg: &[&str]) -> R
         (Get, ["links", id]) => api::links::get(ctx, c, id).await,
         (Patch, ["links", id]) => api::links::update(ctx, c, req, id).await,
         (Delete, ["links", id]) => api::links::delete(ctx, c, id).await,
-        (Get, ["links", id, "stats"]) => api::links::stats(ctx, c, req, id).await,
+        (Get, ["links", id, "stats"]) => api::stats::link(ctx, c, req, id).await,
+        (Get, ["links", id, "clicks.csv"]) => api::stats::clicks_csv(ctx, c, req, id).await,
+        (Get, ["stats"]) => api::stats::workspace(ctx, c, req).await,
         (Get, ["groups"]) => api::groups::list(ctx, c, req).await,
         (Post, ["groups"]) => api::groups::create(ctx, c, req).await,
         (Get, ["groups", id]) => api::groups::get(ctx, c, id).await,
         (Patch, ["groups", id]) => api::groups::update(ctx, c, req, id).await,
         (Delete, ["groups", id]) => api::groups::delete(ctx, c, id).await,
-        (Get, ["keys"]) => api::keys::list(ctx, c).await,
+        (Get, ["keys"]) => api::keys::list(ctx, c, req).await,
         (Post, ["keys"]) => api::keys::create(ctx, c, req).await,
         (Get, ["keys", id]) => api::keys::get(ctx, c, id).await,
         (Delete, ["keys", id]) => api::keys::revoke(ctx, c, id).await,
+        (Get, ["qr"]) => api::qr::list(ctx, c, req).await,
+        (Post, ["qr"]) => api::qr::create(ctx, c, req).await,
+        (Get, ["qr", id]) => api::qr::get(ctx, c, id).await,
+        (Patch, ["qr", id]) => api::qr::update(ctx, c, req, id).await,
+        (Delete, ["qr", id]) => api::qr::delete(ctx, c, id).await,
+        (Get, ["qr", id, "download"]) => api::qr::download(ctx, c, req, id).await,
         _ => Err(ApiError::MethodNotAllowed),
     };
     (result, headers)
@@ -117,10 +142,15 @@ fn known_path(seg: &[&str]) -> bool {
         ["links"]
             | ["links", _]
             | ["links", _, "stats"]
+            | ["links", _, "clicks.csv"]
+            | ["stats"]
             | ["groups"]
             | ["groups", _]
             | ["keys"]
             | ["keys", _]
+            | ["qr"]
+            | ["qr", _]
+            | ["qr", _, "download"]
     )
 }
 

@@ -14,6 +14,7 @@ pub mod qr;
 pub mod redirect;
 pub mod secrets;
 pub mod slug;
+pub mod stats;
 pub mod time;
 pub mod ua;
 pub mod url;

@@ -241,9 +241,12 @@ impl LinkPatch {
             Some(Some(g)) if g.is_empty() => Some(None),
             other => other,
         };
-        let tags = f.string_list("tags", MAX_TAGS, MAX_TAG_LEN)?.map(|mut t| {
-            t.dedup();
-            t
+        // Duplicates dropped wherever they are, first occurrence kept.
+        let tags = f.string_list("tags", MAX_TAGS, MAX_TAG_LEN)?.map(|t| {
+            let mut seen = std::collections::BTreeSet::new();
+            t.into_iter()
+                .filter(|x| seen.insert(x.clone()))
+                .collect::<Vec<_>>()
         });
         Ok(LinkPatch {
             destination_url,
@@ -672,6 +675,13 @@ mod tests {
         assert_eq!(l.click_limit, None);
         assert_eq!(l.title, before.title);
         assert!(parse(json!({}), false).unwrap() == LinkPatch::default());
+    }
+
+    #[test]
+    fn duplicate_tags_are_dropped_in_order() {
+        let l =
+            create(json!({"destinationUrl": "https://x.com", "tags": ["a", "b", "a", " b ", "c"]}));
+        assert_eq!(l.tags, vec!["a", "b", "c"]);
     }
 
     #[test]

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 use worker::{Request, Response};
 
 use crate::auth::Caller;
-use crate::http::{created, json_body, no_content, ok, random_bytes, Ctx};
+use crate::http::{
+    created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
+};
 use crate::store::keys::{self, ApiKey};
 
 /// `"full"`, `"read-only"`, or an array of `read`/`write` (also those two words).
@@ -78,9 +80,20 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     Ok(created(data))
 }
 
-pub async fn list(ctx: &Ctx, caller: &Caller) -> ApiResult<Response> {
-    let rows = keys::list(&ctx.db()?, &caller.workspace_id).await?;
-    Ok(ok(Value::Array(rows.iter().map(ApiKey::to_json).collect())))
+pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Response> {
+    let page = Page::from_query(&Query::of(req))?;
+    let (rows, total) = keys::list(
+        &ctx.db()?,
+        &caller.workspace_id,
+        page.per_page,
+        page.offset(),
+    )
+    .await?;
+    Ok(list_response(
+        rows.iter().map(ApiKey::to_json).collect(),
+        &page,
+        total,
+    ))
 }
 
 pub async fn revoke(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {

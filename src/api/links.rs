@@ -184,16 +184,3 @@ pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Respon
     let items = rows.iter().map(|l| l.to_json(&ctx.scheme)).collect();
     Ok(list_response(items, &page, total))
 }
-
-/// Stats in the seed's shape. Analytics arrive with the click consumer;
-/// until then every breakdown is empty.
-pub async fn stats(ctx: &Ctx, caller: &Caller, _req: &Request, id: &str) -> ApiResult<Response> {
-    let link = load(ctx, caller, id).await?;
-    Ok(ok(serde_json::json!({
-        "linkId": link.id,
-        "totalClicks": 0,
-        "uniqueVisitors": 0,
-        "byCountry": [], "byDevice": [], "byBrowser": [], "byOs": [], "byReferrer": [],
-        "overTime": [],
-    })))
-}

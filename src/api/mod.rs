@@ -4,3 +4,6 @@ pub mod admin;
 pub mod groups;
 pub mod keys;
 pub mod links;
+pub mod qr;
+pub mod stats;
+pub mod xiaomark;

@@ -75,7 +75,7 @@ pub async fn list(
     .await?;
     let rows = all(
         db,
-        &format!("{SELECT} WHERE g.workspace_id = ?1 ORDER BY g.created_at DESC, g.id DESC LIMIT ?2 OFFSET ?3"),
+        &format!("{SELECT} WHERE g.workspace_id = ?1 ORDER BY g.created_at DESC, g.rowid DESC LIMIT ?2 OFFSET ?3"),
         &[text(workspace_id), int(limit), int(offset)],
     )
     .await?;

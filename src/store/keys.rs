@@ -1,7 +1,7 @@
 //! `api_keys` table. Keys are looked up by their SHA-256; the key itself
 //! is never stored.
 
-use super::{all, first, int, run, stmt, text};
+use super::{all, first, int, run, stmt, text, Count};
 use edgelink_core::ApiResult;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -78,13 +78,27 @@ pub async fn insert(db: &D1Database, k: &ApiKey) -> ApiResult<()> {
     .map(|_| ())
 }
 
-pub async fn list(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<ApiKey>> {
-    all(
+/// Active keys of a workspace, newest first, and how many there are.
+pub async fn list(
+    db: &D1Database,
+    workspace_id: &str,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<ApiKey>, i64)> {
+    let total: Option<Count> = first(
         db,
-        "SELECT * FROM api_keys WHERE workspace_id = ?1 AND revoked_at IS NULL ORDER BY created_at DESC",
+        "SELECT COUNT(*) AS n FROM api_keys WHERE workspace_id = ?1 AND revoked_at IS NULL",
         &[text(workspace_id)],
     )
-    .await
+    .await?;
+    let rows = all(
+        db,
+        "SELECT * FROM api_keys WHERE workspace_id = ?1 AND revoked_at IS NULL \
+         ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3",
+        &[text(workspace_id), int(limit), int(offset)],
+    )
+    .await?;
+    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
 }
 
 pub async fn revoke(db: &D1Database, workspace_id: &str, id: &str, now: i64) -> ApiResult<bool> {

@@ -151,12 +151,16 @@ pub async fn insert(db: &D1Database, l: &Link, quota: i64) -> ApiResult<Insert> 
     })
 }
 
-/// Rewrites every column; `None` when the new domain + slug is taken.
+/// Rewrites every column the API owns; `None` when the new domain + slug
+/// is taken. `click_count` belongs to the analytics consumer (which adds to
+/// it in SQL): writing back the value read before a PATCH would lose the
+/// clicks drained in between.
 pub async fn update(db: &D1Database, l: &Link) -> ApiResult<Option<()>> {
     let sets: Vec<String> = COLUMNS
         .split(", ")
         .enumerate()
         .skip(2)
+        .filter(|(_, c)| !matches!(c.trim(), "click_count" | "created_at"))
         .map(|(i, c)| format!("{} = ?{}", c.trim(), i + 1))
         .collect();
     let sql = format!(
@@ -220,11 +224,12 @@ impl Sort {
         }
     }
 
+    /// Ties (same millisecond) fall back to insertion order via `rowid`.
     fn order_by(self) -> &'static str {
         match self {
-            Sort::Created => "created_at DESC, id DESC",
-            Sort::Clicks => "click_count DESC, created_at DESC, id DESC",
-            Sort::Updated => "updated_at DESC, id DESC",
+            Sort::Created => "created_at DESC, rowid DESC",
+            Sort::Clicks => "click_count DESC, created_at DESC, rowid DESC",
+            Sort::Updated => "updated_at DESC, rowid DESC",
         }
     }
 }
@@ -245,8 +250,11 @@ fn where_clause(workspace_id: &str, f: &ListFilter) -> (String, Vec<JsValue>) {
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
+        // Tags too, so the seed's `search=marketing&tag=q1-2025` finds a
+        // link tagged `marketing`.
         push(
-            " AND (slug LIKE # ESCAPE '\\' OR title LIKE # ESCAPE '\\' OR destination_url LIKE # ESCAPE '\\')",
+            " AND (slug LIKE # ESCAPE '\\' OR title LIKE # ESCAPE '\\' OR destination_url LIKE # ESCAPE '\\' \
+             OR EXISTS (SELECT 1 FROM json_each(links.tags) WHERE json_each.value LIKE # ESCAPE '\\'))",
             text(&pat),
             &mut args,
         );
@@ -296,6 +304,34 @@ pub async fn list(
             n + 2
         ),
         &args,
+    )
+    .await?;
+    Ok((
+        rows.into_iter().map(Link::from).collect(),
+        total.map(|c| c.n).unwrap_or(0),
+    ))
+}
+
+/// A group's links, oldest first (xiaomark's `batch_get`), and how many
+/// the group holds in all.
+pub async fn by_group(
+    db: &D1Database,
+    workspace_id: &str,
+    group_id: &str,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<Link>, i64)> {
+    let total: Option<Count> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM links WHERE workspace_id = ?1 AND group_id = ?2",
+        &[text(workspace_id), text(group_id)],
+    )
+    .await?;
+    let rows: Vec<Row> = all(
+        db,
+        "SELECT * FROM links WHERE workspace_id = ?1 AND group_id = ?2 \
+         ORDER BY created_at ASC, rowid ASC LIMIT ?3 OFFSET ?4",
+        &[text(workspace_id), text(group_id), int(limit), int(offset)],
     )
     .await?;
     Ok((

@@ -4,6 +4,7 @@
 pub mod groups;
 pub mod keys;
 pub mod links;
+pub mod qr_codes;
 pub mod ratelimit;
 pub mod records;
 pub mod workspaces;

@@ -18,6 +18,23 @@ pub fn hit_stmt(
     )
 }
 
+/// `hit_stmt` for an API key (bucket `key:<hash>`), counted only when an
+/// active key has that hash, so requests with made-up keys leave no rows.
+pub fn hit_key_stmt(
+    db: &D1Database,
+    key_hash: &str,
+    window_start: i64,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "INSERT INTO rate_limits (bucket, window_start, count) \
+         SELECT 'key:' || ?1, ?2, 1 \
+         WHERE EXISTS (SELECT 1 FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL) \
+         ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 RETURNING count",
+        &[text(key_hash), int(window_start)],
+    )
+}
+
 pub async fn hit(db: &D1Database, bucket: &str, window_start: i64) -> ApiResult<i64> {
     #[derive(serde::Deserialize)]
     struct Row {

@@ -1,0 +1,582 @@
+#!/usr/bin/env node
+// Redirect throughput: our wasm worker against minimal JS workers. Every
+// side runs in its own Miniflare (workerd) instance on a local HTTP port;
+// all are started by this one process and measured back to back in the
+// same run, sides alternating, over several rounds (medians reported).
+//
+//   (a) full path, cold cache: ours with HOT_CACHE_TTL_SECONDS=0 vs a JS
+//       worker doing one KV get + 302, over many distinct slugs;
+//   (b) hot path: ours with HOT_CACHE_TTL_SECONDS=60 (served from the
+//       hot-link cache) vs a JS worker answering a constant 302, one slug.
+// Diagnostics, measured once (round 1), to show where the time goes:
+//   ours cold with no queue consumer (the local broker drops the click
+//   events instead of delivering them), and ours cold/hot with no EVENTS
+//   producer binding at all (the redirect then sends no click event).
+//
+// Load comes from autocannon in a separate Node process (this file run
+// with `--load`). Latencies are per response from autocannon's own hrtime
+// measurement (its histogram would round them to whole milliseconds);
+// req/s counts 302 answers only.
+//
+// Knobs: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_ROUNDS (3),
+// BENCH_CONNECTIONS ("1,16"), BENCH_LINKS (10000), BENCH_DIAGNOSTICS (1).
+//
+// Exits non-zero only when a side answers the pre-flight requests wrongly
+// (or the build is missing); ratios below target are reported, never fatal.
+
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const SELF = fileURLToPath(import.meta.url);
+const root = path.resolve(path.dirname(SELF), "..");
+const DOMAIN = "localhost:8787";
+const COMPAT = "2025-09-01";
+/** Every request, on every side, comes from desktop Chrome. */
+const UA =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+
+const env = process.env;
+const SECONDS = Number(env.BENCH_SECONDS ?? 5);
+const WARMUP = Number(env.BENCH_WARMUP ?? 1);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = (env.BENCH_CONNECTIONS ?? "1,16").split(",").map(Number);
+const LINKS = Number(env.BENCH_LINKS ?? 10000);
+const DIAGNOSTICS = (env.BENCH_DIAGNOSTICS ?? "1") !== "0";
+const TARGETS = { cold: 0.9, hot: 0.8 };
+
+// ---------------------------------------------------------------- slugs
+
+const B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/** 7 random-looking characters, distinct for i < 62^6 (the multiplier is coprime to 62). */
+function slugFor(i) {
+  let n = (BigInt(i) * 2654435761n + 12345n) % 56800235584n; // 62^6
+  let s = "";
+  for (let k = 0; k < 6; k++) {
+    s = B62[Number(n % 62n)] + s;
+    n /= 62n;
+  }
+  return "b" + s;
+}
+
+/** A RedirectRecord as the API writes it for a plain link with one UTM field. */
+function recordFor(i) {
+  return JSON.stringify({
+    v: 1,
+    id: `lnk_${slugFor(i)}${i.toString(36).padStart(4, "0")}`,
+    ws: `ws_bench${(i % 50).toString().padStart(2, "0")}`,
+    url: `https://example.com/p/${i}`,
+    utm: "utm_source=bench",
+  });
+}
+
+// ------------------------------------------------------- load generator child
+
+if (process.argv[2] === "--load") {
+  await loadChild(JSON.parse(process.argv[3]));
+  process.exit(0);
+}
+
+async function loadChild({ port, connections, seconds, warmup, links }) {
+  const { default: autocannon } = await import("autocannon");
+  // Cold: a shuffled walk over all the links, each connection its own
+  // share; hot: always the first link.
+  const order = links === 1 ? [0] : shuffled(links);
+  const share = Math.ceil(order.length / connections);
+  const run = (duration, record) =>
+    new Promise((resolve, reject) => {
+      let conn = 0;
+      const lat = [];
+      const inst = autocannon(
+        {
+          url: `http://127.0.0.1:${port}`,
+          connections,
+          duration,
+          headers: { host: DOMAIN, "user-agent": UA },
+          requests: [{ method: "GET", path: `/${slugFor(order[0])}` }],
+          setupClient(client) {
+            if (order.length === 1) return;
+            const mine = order.slice(conn * share, (conn + 1) * share);
+            conn++;
+            if (mine.length) client.setRequests(mine.map((i) => ({ method: "GET", path: `/${slugFor(i)}` })));
+          },
+        },
+        (err, res) => (err ? reject(err) : resolve({ res, lat })),
+      );
+      if (record) inst.on("response", (_client, _status, _bytes, ms) => lat.push(ms));
+    });
+  let warm = 0;
+  if (warmup > 0) warm = (await run(warmup, false)).res.statusCodeStats["302"]?.count ?? 0;
+  const { res, lat } = await run(seconds, true);
+  lat.sort((a, b) => a - b);
+  const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : NaN);
+  const codes = Object.fromEntries(Object.entries(res.statusCodeStats).map(([k, v]) => [k, v.count]));
+  const ok = codes["302"] ?? 0;
+  process.stdout.write(
+    JSON.stringify({
+      rps: ok / res.duration,
+      p50: q(0.5),
+      p99: q(0.99),
+      codes,
+      errors: res.errors,
+      timeouts: res.timeouts,
+      duration: res.duration,
+      redirects: warm + ok,
+    }) + "\n",
+  );
+}
+
+function shuffled(n) {
+  const a = Array.from({ length: n }, (_, i) => i);
+  let s = 42;
+  for (let i = n - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+// ------------------------------------------------------------------ servers
+
+const JS_KV = `export default { async fetch(req, env) {
+  const url = new URL(req.url);
+  const v = await env.LINKS.get("l1:localhost:8787" + url.pathname);
+  if (!v) return new Response("nf", { status: 404 });
+  const r = JSON.parse(v);
+  return new Response(null, { status: 302, headers: { Location: r.url, "Cache-Control": "private, max-age=0" } });
+} }`;
+
+const JS_CONST = `export default { async fetch(req) {
+  return new Response(null, { status: 302, headers: { Location: "https://example.com/p/0", "Cache-Control": "private, max-age=0" } });
+} }`;
+
+// Acks every batch; counts what it saw so the run can show the events flowed.
+const ACK_CONSUMER = `let seen = 0;
+export default {
+  async queue(batch) { seen += batch.messages.length; batch.ackAll(); },
+  async fetch() { return new Response(String(seen)); },
+}`;
+
+function ours(ttl, { producer = true } = {}) {
+  return {
+    name: "edgelink",
+    modules: [
+      { type: "ESModule", path: path.join(root, "build/index.js") },
+      { type: "CompiledWasm", path: path.join(root, "build/index_bg.wasm") },
+    ],
+    modulesRoot: path.join(root, "build"),
+    compatibilityDate: COMPAT,
+    bindings: {
+      SHORT_DOMAIN: DOMAIN,
+      SHORT_SCHEME: "http",
+      HOT_CACHE_TTL_SECONDS: String(ttl),
+      ADMIN_TOKEN: "bench-admin-token",
+      VISITOR_HASH_SECRET: "bench-visitor-secret",
+    },
+    kvNamespaces: ["LINKS"],
+    d1Databases: ["DB"],
+    ...(producer ? { queueProducers: { EVENTS: "edgelink-events" } } : {}),
+  };
+}
+
+const ackWorker = {
+  name: "ack",
+  modules: true,
+  script: ACK_CONSUMER,
+  compatibilityDate: COMPAT,
+  queueConsumers: { "edgelink-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 0 } },
+};
+
+const LOCATION_OURS = "https://example.com/p/0?utm_source=bench";
+const LOCATION_JS = "https://example.com/p/0";
+
+const INSTANCES = {
+  oursCold: { label: "ours, cache off", workers: [ours(0), ackWorker], kv: true, ack: true, loc: LOCATION_OURS },
+  jsKv: {
+    label: "JS: KV get + 302",
+    workers: [{ name: "js-kv", modules: true, script: JS_KV, compatibilityDate: COMPAT, kvNamespaces: ["LINKS"] }],
+    kv: true,
+    loc: LOCATION_JS,
+  },
+  oursHot: { label: "ours, hot-link cache", workers: [ours(60), ackWorker], kv: true, ack: true, loc: LOCATION_OURS },
+  jsConst: {
+    label: "JS: constant 302",
+    workers: [{ name: "js-const", modules: true, script: JS_CONST, compatibilityDate: COMPAT }],
+    loc: LOCATION_JS,
+  },
+  ...(DIAGNOSTICS
+    ? {
+        oursColdNoConsumer: { label: "ours, cache off, no consumer", workers: [ours(0)], kv: true, loc: LOCATION_OURS },
+        oursColdNoEvent: { label: "ours, cache off, no event", workers: [ours(0, { producer: false })], kv: true, loc: LOCATION_OURS },
+        oursHotNoEvent: { label: "ours, hot cache, no event", workers: [ours(60, { producer: false })], kv: true, loc: LOCATION_OURS },
+      }
+    : {}),
+};
+
+const SCENARIOS = [
+  { key: "cold", title: "(a) full path, cold", ours: "oursCold", base: "jsKv", links: LINKS },
+  { key: "hot", title: "(b) hot path", ours: "oursHot", base: "jsConst", links: 1 },
+];
+const DIAGS = DIAGNOSTICS
+  ? [
+      { scenario: "cold", key: "oursColdNoConsumer", title: "(a) diag" },
+      { scenario: "cold", key: "oursColdNoEvent", title: "(a) diag" },
+      { scenario: "hot", key: "oursHotNoEvent", title: "(b) diag" },
+    ]
+  : [];
+
+// ------------------------------------------------------------ processes
+
+function workerdPids() {
+  const out = new Set();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && comm.includes("workerd")) out.add(Number(d));
+    } catch {}
+  }
+  return out;
+}
+
+function rssMiB(pid) {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+// Local KV writes are slow (a few hundred puts/s), so the links are written
+// once, by a seeding worker, into a persisted KV store cached under
+// target/bench-kv/<key>/; every instance runs on its own copy of that store.
+const SEEDER = `export default { async fetch(req, env) {
+  const entries = await req.json();
+  await Promise.all(entries.map(([k, v]) => env.LINKS.put(k, v)));
+  return new Response(String(entries.length));
+} }`;
+
+async function seedCache() {
+  const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
+  const key = createHash("sha256")
+    .update(JSON.stringify([LINKS, slugFor(1), recordFor(0), recordFor(LINKS - 1), mfVersion()]))
+    .digest("hex")
+    .slice(0, 12);
+  const dir = path.join(root, "target", "bench-kv", key);
+  if (existsSync(path.join(dir, "kv", "LINKS"))) return { dir, seconds: 0 };
+  const t = Date.now();
+  const tmp = path.join(scratchRoot(), `edgelink-bench-seed-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      resourcePersistencePath: tmp,
+      workers: [{ name: "seed", modules: true, script: SEEDER, compatibilityDate: COMPAT, kvNamespaces: ["LINKS"] }],
+    }),
+  );
+  try {
+    const w = await mf.getWorker("seed");
+    const CHUNK = 500;
+    for (let i = 0; i < LINKS; i += CHUNK) {
+      const entries = [];
+      for (let j = i; j < Math.min(LINKS, i + CHUNK); j++) entries.push([`l1:${DOMAIN}/${slugFor(j)}`, recordFor(j)]);
+      const r = await w.fetch("http://seed/", { method: "POST", body: JSON.stringify(entries) });
+      if (Number(await r.text()) !== entries.length) throw new Error("seeding failed");
+    }
+  } finally {
+    await mf.dispose();
+  }
+  mkdirSync(path.dirname(dir), { recursive: true });
+  rmSync(dir + ".part", { recursive: true, force: true });
+  cpSync(tmp, dir + ".part", { recursive: true });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(dir + ".part", dir);
+  rmSync(tmp, { recursive: true, force: true });
+  return { dir, seconds: (Date.now() - t) / 1000 };
+}
+
+/** tmpfs when there is one, so the instances' storage never touches the disk. */
+function scratchRoot() {
+  return existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
+}
+
+async function start(key, seedDir, runDir) {
+  const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
+  const spec = INSTANCES[key];
+  const persist = path.join(runDir, key);
+  if (spec.kv) cpSync(seedDir, persist, { recursive: true });
+  else mkdirSync(persist, { recursive: true });
+  const before = workerdPids();
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      cf: { country: "US" },
+      logRequests: false,
+      resourcePersistencePath: persist,
+      workers: spec.workers,
+    }),
+  );
+  const url = await mf.ready;
+  const pid = [...workerdPids()].find((p) => !before.has(p));
+  const inst = { key, ...spec, mf, port: Number(url.port), pid };
+  if (spec.kv) {
+    // A decoy under the socket's own host: were the Host header we send not
+    // what the worker sees, ours would answer with this record.
+    const kv = await mf.getKVNamespace("LINKS");
+    await kv.put(
+      `l1:127.0.0.1:${inst.port}/${slugFor(0)}`,
+      JSON.stringify({ v: 1, id: "lnk_decoy", ws: "ws_decoy", url: "https://decoy.invalid/" }),
+    );
+  }
+  return inst;
+}
+
+function get(port, p) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path: p, headers: { host: DOMAIN, "user-agent": UA } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode, location: res.headers.location }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+function load(inst, links, connections, seconds, warmup) {
+  const cfg = { port: inst.port, connections, seconds, warmup, links };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SELF, "--load", JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      const r = JSON.parse(out.trim().split("\n").pop());
+      inst.redirects = (inst.redirects ?? 0) + r.redirects;
+      resolve(r);
+    });
+  });
+}
+
+// --------------------------------------------------------------- helpers
+
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+function mfVersion() {
+  try {
+    return JSON.parse(readFileSync(path.join(root, "node_modules/miniflare/package.json"), "utf8")).version;
+  } catch {
+    return "?";
+  }
+}
+
+function note(r, label, c) {
+  const other = Object.keys(r.codes).filter((k) => k !== "302");
+  const extra = other.length || r.errors ? `  codes ${JSON.stringify(r.codes)} errors ${r.errors}` : "";
+  console.log(`    ${pad(label, 29)} c=${lpad(c, 2)} ${lpad(f(r.rps), 6)} req/s  p50 ${f(r.p50, 2)} ms  p99 ${f(r.p99, 2)} ms${extra}`);
+}
+
+// --------------------------------------------------------------------- main
+
+async function main() {
+  for (const file of ["build/index.js", "build/index_bg.wasm"]) {
+    if (!existsSync(path.join(root, file))) {
+      console.error(`${file} missing: run scripts/build-worker.sh first`);
+      return 2;
+    }
+  }
+  const t0 = Date.now();
+  const seed = await seedCache();
+  console.log(
+    seed.seconds
+      ? `seeded ${LINKS} links once in ${seed.seconds.toFixed(1)} s (cached in ${path.relative(root, seed.dir)})`
+      : `${LINKS} seeded links from ${path.relative(root, seed.dir)} (cached)`,
+  );
+  const runDir = mkdtempSync(path.join(scratchRoot(), "edgelink-bench-"));
+  const inst = {};
+  const cleanup = async () => {
+    await Promise.allSettled(Object.values(inst).map((i) => i.mf.dispose()));
+    rmSync(runDir, { recursive: true, force: true });
+  };
+  process.once("SIGINT", () => cleanup().finally(() => process.exit(130)));
+  try {
+    // One at a time, so each workerd's pid can be told apart.
+    for (const key of Object.keys(INSTANCES)) inst[key] = await start(key, seed.dir, runDir);
+    console.log(
+      `started ${Object.keys(inst).length} Miniflare instances (each its own workerd and copy of the KV data) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    return await bench(inst, t0);
+  } finally {
+    await cleanup();
+  }
+}
+
+async function bench(inst, t0) {
+  // ---- correctness before timing
+  let failed = false;
+  const check = (label, p, r, ok, want) => {
+    console.log(`check ${pad(label, 29)} GET ${pad(p, 14)} -> ${r.status} ${r.location ?? ""} ${ok ? "ok" : `FAIL (want ${want})`}`);
+    if (!ok) failed = true;
+  };
+  for (const i of Object.values(inst)) {
+    // Twice: the second answer of the hot instances comes from the cache.
+    for (let n = 0; n < 2; n++) {
+      const p = `/${slugFor(0)}`;
+      const r = await get(i.port, p);
+      check(i.label, p, r, r.status === 302 && r.location === i.loc, `302 ${i.loc}`);
+    }
+    if (i.redirects === undefined) i.redirects = 2;
+  }
+  for (const key of ["oursCold", "jsKv"]) {
+    const i = inst[key];
+    const n = LINKS - 1;
+    const p = `/${slugFor(n)}`;
+    const r = await get(i.port, p);
+    const want = `https://example.com/p/${n}${key === "jsKv" ? "" : "?utm_source=bench"}`;
+    check(i.label, p, r, r.status === 302 && r.location === want, `302 ${want}`);
+    i.redirects++;
+    const nf = await get(i.port, "/no-such-slug");
+    check(i.label, "/no-such-slug", nf, nf.status === 404, "404");
+  }
+  if (failed) {
+    console.error("correctness check failed: nothing timed");
+    return 1;
+  }
+
+  for (const i of Object.values(inst)) i.rssStart = rssMiB(i.pid);
+
+  // ---- warm every instance once (JIT, wasm tier-up)
+  for (const sc of SCENARIOS) for (const k of [sc.ours, sc.base]) await load(inst[k], sc.links, Math.max(...CONNECTIONS), 2, 0);
+  for (const d of DIAGS) await load(inst[d.key], SCENARIOS.find((s) => s.key === d.scenario).links, Math.max(...CONNECTIONS), 1, 0);
+
+  // ---- timed runs: rounds x connections x scenarios, sides alternating
+  const runs = [];
+  const cells = ROUNDS * CONNECTIONS.length * SCENARIOS.length * 2 + CONNECTIONS.length * DIAGS.length;
+  console.log(
+    `timing ${cells} runs of ${SECONDS} s (each after ${WARMUP} s of warm-up): ${ROUNDS} rounds x connections ${CONNECTIONS.join(",")}, ` +
+      `sides alternating; load average now ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
+  );
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const c of CONNECTIONS) {
+      for (const sc of SCENARIOS) {
+        const sides = round % 2 ? [sc.ours, sc.base] : [sc.base, sc.ours];
+        for (const k of sides) {
+          const r = await load(inst[k], sc.links, c, SECONDS, WARMUP);
+          runs.push({ scenario: sc.key, key: k, c, round, ...r });
+          note(r, inst[k].label, c);
+        }
+      }
+      if (round === 1) {
+        for (const d of DIAGS) {
+          const r = await load(inst[d.key], SCENARIOS.find((s) => s.key === d.scenario).links, c, SECONDS, WARMUP);
+          runs.push({ scenario: d.scenario, key: d.key, c, round, ...r });
+          note(r, inst[d.key].label, c);
+        }
+      }
+    }
+    console.log(`  round ${round}/${ROUNDS} done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+
+  // ---- report
+  const agg = (scenario, key, c) => {
+    const rs = runs.filter((r) => r.scenario === scenario && r.key === key && r.c === c);
+    return {
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      each: rs.map((r) => r.rps),
+    };
+  };
+  console.log("");
+  console.log(
+    `Redirect benchmark: Miniflare ${mfVersion()} (workerd), autocannon ${acVersion()} in a separate process, ${os.cpus().length} CPUs; ` +
+      `${SECONDS} s runs, medians of ${ROUNDS} rounds; ${LINKS} links seeded; load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
+  );
+  const head = `${pad("scenario", 20)} ${pad("side", 29)} ${lpad("conns", 5)} ${lpad("req/s", 7)} ${lpad("p50 ms", 7)} ${lpad("p99 ms", 7)}  req/s per round`;
+  console.log(head);
+  console.log("-".repeat(head.length + 6));
+  const rows = [];
+  const lines = [
+    ...SCENARIOS.flatMap((sc) => CONNECTIONS.flatMap((c) => [[sc.key, sc.title, sc.ours, c], [sc.key, sc.title, sc.base, c]])),
+    ...DIAGS.flatMap((d) => CONNECTIONS.map((c) => [d.scenario, d.title, d.key, c])),
+  ];
+  for (const [scenario, title, key, c] of lines) {
+    const a = agg(scenario, key, c);
+    rows.push({ scenario, title, side: inst[key].label, connections: c, rps: a.rps, p50: a.p50, p99: a.p99, rounds: a.each });
+    console.log(
+      `${pad(title, 20)} ${pad(inst[key].label, 29)} ${lpad(c, 5)} ${lpad(f(a.rps), 7)} ${lpad(f(a.p50, 2), 7)} ${lpad(f(a.p99, 2), 7)}  ${a.each.map((x) => f(x)).join(" / ")}`,
+    );
+  }
+  console.log("");
+  const ratios = [];
+  for (const sc of SCENARIOS) {
+    for (const c of CONNECTIONS) {
+      const o = agg(sc.key, sc.ours, c);
+      const b = agg(sc.key, sc.base, c);
+      const ratio = o.rps / b.rps;
+      const perRound = o.each.map((x, i) => x / b.each[i]);
+      const target = TARGETS[sc.key];
+      ratios.push({ scenario: sc.key, connections: c, ratio, target, met: ratio >= target, perRound });
+      console.log(
+        `ratio ${pad(sc.title, 20)} c=${lpad(c, 2)}: ours/baseline = ${ratio.toFixed(2)}  target >= ${target}: ${ratio >= target ? "met" : "NOT met"}  (per round ${perRound.map((x) => x.toFixed(2)).join(" / ")})`,
+      );
+    }
+  }
+  for (const d of DIAGS) {
+    const sc = SCENARIOS.find((s) => s.key === d.scenario);
+    for (const c of CONNECTIONS) {
+      const x = agg(d.scenario, d.key, c).rps;
+      const b1 = runs.find((r) => r.key === sc.base && r.c === c && r.round === 1)?.rps;
+      console.log(`diag  ${pad(inst[d.key].label, 29)} c=${lpad(c, 2)}: ${f(x)} req/s = ${(x / b1).toFixed(2)} x ${inst[sc.base].label} (round 1)`);
+    }
+  }
+
+  // ---- health: non-302 answers, errors, queue delivery, memory
+  for (const r of runs.filter((r) => r.errors > 0 || Object.keys(r.codes).some((k) => k !== "302"))) {
+    console.log(
+      `WARNING ${inst[r.key].label} c=${r.c} round ${r.round}: codes ${JSON.stringify(r.codes)} errors ${r.errors} timeouts ${r.timeouts} (only 302s are counted)`,
+    );
+  }
+  await new Promise((r) => setTimeout(r, 2000)); // the last batches flush after 1 s
+  for (const i of Object.values(inst).filter((i) => i.ack)) {
+    const seen = Number(await (await (await i.mf.getWorker("ack")).fetch("http://ack/")).text());
+    console.log(`queue ${pad(i.label, 29)} click events delivered to the acking consumer: ${seen} for ${i.redirects} redirects counted (+ in-flight at each stop)`);
+  }
+  console.log("memory workerd RSS, MiB, before warm-up -> after the runs:");
+  for (const i of Object.values(inst)) console.log(`  ${pad(i.label, 29)} ${lpad(f(i.rssStart), 4)} -> ${lpad(f(rssMiB(i.pid)), 4)}`);
+
+  const outDir = path.join(root, "target");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(
+    path.join(outDir, "bench-redirect.json"),
+    JSON.stringify({ when: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, links: LINKS, rows, ratios, runs }, null, 2),
+  );
+  console.log(`(every run in target/bench-redirect.json; ${((Date.now() - t0) / 1000).toFixed(0)} s in all)`);
+  return 0;
+}
+
+function acVersion() {
+  try {
+    return JSON.parse(readFileSync(path.join(root, "node_modules/autocannon/package.json"), "utf8")).version;
+  } catch {
+    return "?";
+  }
+}
+
+process.exitCode = await main();

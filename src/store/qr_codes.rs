@@ -1,0 +1,129 @@
+//! `qr_codes` table: saved QR configurations of a workspace.
+//!
+//! A QR tied to a link is read joined with that link (same workspace), so
+//! the code it renders follows the link's current domain and slug; if the
+//! link is gone, the stored `url` (or `link_url`) is used instead.
+
+use super::{all, first, int, opt_text, run, text, Count};
+use edgelink_core::ApiResult;
+use serde::Deserialize;
+use worker::D1Database;
+
+/// One row, with the tied link's current domain and slug (when it exists).
+#[derive(Deserialize)]
+pub struct QrRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    /// The data the user gave (required without a link).
+    pub url: Option<String>,
+    pub link_id: Option<String>,
+    /// The tied link's short URL with the QR marker, as of the last save.
+    pub link_url: Option<String>,
+    /// `QrStyle::to_json()` as text.
+    pub style: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    #[serde(default)]
+    pub link_domain: Option<String>,
+    #[serde(default)]
+    pub link_slug: Option<String>,
+}
+
+const SELECT: &str = "SELECT q.id, q.workspace_id, q.name, q.url, q.link_id, q.link_url, q.style, \
+     q.created_at, q.updated_at, l.domain AS link_domain, l.slug AS link_slug \
+     FROM qr_codes q LEFT JOIN links l ON l.id = q.link_id AND l.workspace_id = q.workspace_id";
+
+pub async fn insert(db: &D1Database, q: &QrRow) -> ApiResult<()> {
+    run(
+        db,
+        "INSERT INTO qr_codes (id, workspace_id, name, url, link_id, link_url, style, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        &[
+            text(&q.id),
+            text(&q.workspace_id),
+            text(&q.name),
+            opt_text(q.url.as_deref()),
+            opt_text(q.link_id.as_deref()),
+            opt_text(q.link_url.as_deref()),
+            text(&q.style),
+            int(q.created_at),
+            int(q.updated_at),
+        ],
+    )
+    .await
+    .map(|_| ())
+}
+
+pub async fn update(db: &D1Database, q: &QrRow) -> ApiResult<bool> {
+    Ok(run(
+        db,
+        "UPDATE qr_codes SET name = ?3, url = ?4, link_id = ?5, link_url = ?6, style = ?7, \
+         updated_at = ?8 \
+         WHERE id = ?1 AND workspace_id = ?2",
+        &[
+            text(&q.id),
+            text(&q.workspace_id),
+            text(&q.name),
+            opt_text(q.url.as_deref()),
+            opt_text(q.link_id.as_deref()),
+            opt_text(q.link_url.as_deref()),
+            text(&q.style),
+            int(q.updated_at),
+        ],
+    )
+    .await?
+        > 0)
+}
+
+pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<QrRow>> {
+    first(
+        db,
+        &format!("{SELECT} WHERE q.id = ?1 AND q.workspace_id = ?2"),
+        &[text(id), text(workspace_id)],
+    )
+    .await
+}
+
+/// A page of the workspace's saved QR codes, newest first, optionally only
+/// those tied to `link_id`; with the total count.
+pub async fn list(
+    db: &D1Database,
+    workspace_id: &str,
+    link_id: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<QrRow>, i64)> {
+    let total: Option<Count> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM qr_codes WHERE workspace_id = ?1 \
+         AND (?2 IS NULL OR link_id = ?2)",
+        &[text(workspace_id), opt_text(link_id)],
+    )
+    .await?;
+    let rows = all(
+        db,
+        &format!(
+            "{SELECT} WHERE q.workspace_id = ?1 AND (?2 IS NULL OR q.link_id = ?2) \
+             ORDER BY q.created_at DESC, q.id DESC LIMIT ?3 OFFSET ?4"
+        ),
+        &[
+            text(workspace_id),
+            opt_text(link_id),
+            int(limit),
+            int(offset),
+        ],
+    )
+    .await?;
+    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+}
+
+pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
+    Ok(run(
+        db,
+        "DELETE FROM qr_codes WHERE id = ?1 AND workspace_id = ?2",
+        &[text(id), text(workspace_id)],
+    )
+    .await?
+        > 0)
+}
