@@ -18,7 +18,7 @@
 // measurement (its histogram would round them to whole milliseconds);
 // req/s counts 302 answers only.
 //
-// Knobs: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_ROUNDS (3),
+// Knobs: BENCH_SECONDS (4), BENCH_WARMUP (0.5), BENCH_ROUNDS (3),
 // BENCH_CONNECTIONS ("1,16"), BENCH_LINKS (10000), BENCH_DIAGNOSTICS (1).
 //
 // Exits non-zero only when a side answers the pre-flight requests wrongly
@@ -41,8 +41,8 @@ const UA =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 
 const env = process.env;
-const SECONDS = Number(env.BENCH_SECONDS ?? 5);
-const WARMUP = Number(env.BENCH_WARMUP ?? 1);
+const SECONDS = Number(env.BENCH_SECONDS ?? 4);
+const WARMUP = Number(env.BENCH_WARMUP ?? 0.5);
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = (env.BENCH_CONNECTIONS ?? "1,16").split(",").map(Number);
 const LINKS = Number(env.BENCH_LINKS ?? 10000);

@@ -154,8 +154,8 @@ fn config() -> Criterion {
     // Short runs: these are ns-scale functions (millions of iterations per
     // sample), and `npm run bench` has a time budget.
     Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_millis(1500))
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1000))
         .sample_size(50)
         .nresamples(20_000)
         .without_plots()

@@ -114,8 +114,10 @@ pub struct Window {
 }
 
 /// How a window maps onto the two rollup tables: whole UTC days
-/// `[day_from, day_to)` from the day table, every other hour of
-/// `[from, to)` from the hour table (`hour < day_from OR hour >= day_to`).
+/// `[day_from, day_to)` from the day table, the hours `[from, day_from)`
+/// and `[day_to, to)` from the hour table. Without whole days (or with
+/// hour buckets) `day_from == day_to == from`: every hour comes from the
+/// hour table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Split {
     pub from: i64,

@@ -55,7 +55,7 @@ async fn check_group(ctx: &Ctx, caller: &Caller, group_id: Option<&str>) -> ApiR
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
     caller.require_write()?;
     let body = json_body(req).await?;
-    let patch = LinkPatch::parse(&body, true, ctx.now)?;
+    let patch = LinkPatch::parse(&body, true)?;
     let custom_slug = patch.slug.is_some();
     let mut link = Link {
         id: new_id("lnk", &random_bytes::<16>()),
@@ -120,7 +120,7 @@ pub async fn update(
 ) -> ApiResult<Response> {
     caller.require_write()?;
     let body = json_body(req).await?;
-    let patch = LinkPatch::parse(&body, false, ctx.now)?;
+    let patch = LinkPatch::parse(&body, false)?;
     let before = load(ctx, caller, id).await?;
     let mut link = before.clone();
     patch.apply(&mut link, &random_bytes::<16>());

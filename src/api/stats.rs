@@ -48,8 +48,10 @@ async fn origin(ctx: &Ctx, created_at: i64, q: &Query, sql: &str, key: &str) -> 
         .map_or(created_at, |d| d.min(created_at)))
 }
 
-/// Whole days from the day table, the ragged hours from the hour table;
-/// breakdowns summed over the window, `total` per bucket of the interval.
+/// Whole days `[?4, ?5)` from the day table, the ragged hours `[?2, ?4)`
+/// and `[?5, ?3)` from the hour table, each an index range (D1 allows at
+/// most 5 compound terms); breakdowns summed over the window, `total` per
+/// bucket of the interval.
 const LINK_STATS: &str =
     "SELECT dim, value, CASE WHEN dim = 'total' THEN b - b % ?6 ELSE 0 END AS bucket, \
     SUM(clicks) AS clicks FROM ( \
@@ -57,7 +59,10 @@ const LINK_STATS: &str =
         WHERE link_id = ?1 AND day >= ?4 AND day < ?5 \
       UNION ALL \
       SELECT dim, value, hour AS b, clicks FROM click_rollup_hour \
-        WHERE link_id = ?1 AND hour >= ?2 AND hour < ?3 AND (hour < ?4 OR hour >= ?5) \
+        WHERE link_id = ?1 AND hour >= ?2 AND hour < ?4 \
+      UNION ALL \
+      SELECT dim, value, hour AS b, clicks FROM click_rollup_hour \
+        WHERE link_id = ?1 AND hour >= ?5 AND hour < ?3 \
     ) GROUP BY dim, value, bucket";
 
 pub async fn link(ctx: &Ctx, caller: &Caller, req: &Request, id: &str) -> ApiResult<Response> {
@@ -104,7 +109,10 @@ fn ws_rows(select: &str, rest: &str) -> String {
              WHERE workspace_id = ?1 AND dim = ?6 AND day >= ?4 AND day < ?5 \
            UNION ALL \
            SELECT link_id, value, hour AS b, clicks FROM click_rollup_hour \
-             WHERE workspace_id = ?1 AND dim = ?6 AND hour >= ?2 AND hour < ?3 AND (hour < ?4 OR hour >= ?5) \
+             WHERE workspace_id = ?1 AND dim = ?6 AND hour >= ?2 AND hour < ?4 \
+           UNION ALL \
+           SELECT link_id, value, hour AS b, clicks FROM click_rollup_hour \
+             WHERE workspace_id = ?1 AND dim = ?6 AND hour >= ?5 AND hour < ?3 \
          ) r {rest}"
     )
 }
