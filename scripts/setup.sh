@@ -13,7 +13,7 @@ if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unkno
 fi
 
 WORKER_BUILD_VERSION=0.8.7
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
   echo "==> cargo install worker-build $WORKER_BUILD_VERSION (about 5 minutes, once)"
   cargo install worker-build --version "=$WORKER_BUILD_VERSION" --locked
 fi
