@@ -44,7 +44,9 @@ pub fn forget(key: &str) {
 fn cache_get(key: &str, now: i64) -> Option<Rc<RedirectRecord>> {
     HOT.with(|c| {
         let c = c.borrow();
-        c.get(key).filter(|e| e.until > now).map(|e| e.record.clone())
+        c.get(key)
+            .filter(|e| e.until > now)
+            .map(|e| e.record.clone())
     })
 }
 
@@ -97,16 +99,23 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
         .unwrap_or(5)
         * 1000;
 
-    let Some((domain, record)) = lookup(&env, &host, &default_domain, slug.as_str(), now, ttl_ms).await? else {
+    let Some((domain, record)) =
+        lookup(&env, &host, &default_domain, slug.as_str(), now, ttl_ms).await?
+    else {
         return html(404, pages::not_found());
     };
 
     let ua_header = req.headers().get("User-Agent")?.unwrap_or_default();
     let (qr, query) = split_qr_marker(url.query().unwrap_or(""));
     let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_default();
-    let country = req.cf().and_then(|cf| cf.country()).map(|c| c.to_ascii_uppercase());
+    let country = req
+        .cf()
+        .and_then(|cf| cf.country())
+        .map(|c| c.to_ascii_uppercase());
     let visitor = visitor_hash(
-        &env.secret("VISITOR_HASH_SECRET").map(|s| s.to_string()).unwrap_or_else(|_| "edgelink".into()),
+        &env.secret("VISITOR_HASH_SECRET")
+            .map(|s| s.to_string())
+            .unwrap_or_else(|_| "edgelink".into()),
         now.div_euclid(DAY_MS),
         &ip,
         &ua_header,
@@ -135,16 +144,18 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
     };
     let decision = decide(&record, &visit, now);
     let Decision::Redirect { location } = decision else {
-        let short_url = format!("{}://{}/{}", var(&env, "SHORT_SCHEME").unwrap_or_else(|| "https".into()), domain, slug);
+        let short_url = format!(
+            "{}://{}/{}",
+            var(&env, "SHORT_SCHEME").unwrap_or_else(|| "https".into()),
+            domain,
+            slug
+        );
         let body = pages::for_decision(&decision, &short_url).unwrap_or_default();
         return html(decision.status(), body);
     };
 
     if method != Method::Head {
-        let referrer = req
-            .headers()
-            .get("Referer")?
-            .and_then(|r| url::host_of(&r));
+        let referrer = req.headers().get("Referer")?.and_then(|r| url::host_of(&r));
         let event = ClickEvent {
             id: format!("evt_{}", base62(&random_bytes::<16>())),
             link_id: record.id.clone(),
@@ -235,9 +246,15 @@ mod tests {
 
     #[test]
     fn form_fields_decode() {
-        assert_eq!(form_field("password=secure%20123&x=1", "password").as_deref(), Some("secure 123"));
+        assert_eq!(
+            form_field("password=secure%20123&x=1", "password").as_deref(),
+            Some("secure 123")
+        );
         assert_eq!(form_field("x=1", "password"), None);
-        assert_eq!(form_field("password=a+b", "password").as_deref(), Some("a b"));
+        assert_eq!(
+            form_field("password=a+b", "password").as_deref(),
+            Some("a b")
+        );
     }
 
     #[test]

@@ -61,6 +61,9 @@ mod tests {
         };
         let s = serde_json::to_string(&QueueMessage::Click(c.clone())).unwrap();
         assert!(s.contains(r#""type":"click""#));
-        assert_eq!(serde_json::from_str::<QueueMessage>(&s).unwrap(), QueueMessage::Click(c));
+        assert_eq!(
+            serde_json::from_str::<QueueMessage>(&s).unwrap(),
+            QueueMessage::Click(c)
+        );
     }
 }

@@ -498,7 +498,6 @@ pub fn record_key(domain: &str, slug: &str) -> String {
 mod tests {
     use super::*;
 
-
     fn parse(v: Value, creating: bool) -> ApiResult<LinkPatch> {
         LinkPatch::parse(v.as_object().unwrap(), creating)
     }

@@ -33,15 +33,27 @@ pub fn layout(code: u16, title: &str, body: &str) -> String {
 }
 
 pub fn not_found() -> String {
-    layout(404, "Link not found", "<p>This short link does not exist. Check the address and try again.</p>")
+    layout(
+        404,
+        "Link not found",
+        "<p>This short link does not exist. Check the address and try again.</p>",
+    )
 }
 
 pub fn too_many_attempts() -> String {
-    layout(429, "Too many attempts", "<p>Too many wrong passwords. Wait a minute and try again.</p>")
+    layout(
+        429,
+        "Too many attempts",
+        "<p>Too many wrong passwords. Wait a minute and try again.</p>",
+    )
 }
 
 pub fn password_form(wrong: bool) -> String {
-    let err = if wrong { "<p class=\"err\" role=\"alert\">Wrong password. Try again.</p>" } else { "" };
+    let err = if wrong {
+        "<p class=\"err\" role=\"alert\">Wrong password. Try again.</p>"
+    } else {
+        ""
+    };
     layout(
         if wrong { 401 } else { 200 },
         "Password required",
@@ -69,13 +81,29 @@ pub fn open_in_browser(short_url: &str) -> String {
 /// The page for every non-redirect decision; `None` for a redirect.
 pub fn for_decision(d: &Decision, short_url: &str) -> Option<String> {
     Some(match d {
-        Decision::Banned => layout(451, "Link unavailable", "<p>This link has been disabled for violating the terms of service.</p>"),
-        Decision::Suspended => layout(410, "Link disabled", "<p>The owner of this link has disabled it.</p>"),
+        Decision::Banned => layout(
+            451,
+            "Link unavailable",
+            "<p>This link has been disabled for violating the terms of service.</p>",
+        ),
+        Decision::Suspended => layout(
+            410,
+            "Link disabled",
+            "<p>The owner of this link has disabled it.</p>",
+        ),
         Decision::Expired => layout(410, "Link expired", "<p>This link has expired.</p>"),
-        Decision::LimitReached => layout(410, "Link expired", "<p>This link has reached its click limit.</p>"),
+        Decision::LimitReached => layout(
+            410,
+            "Link expired",
+            "<p>This link has reached its click limit.</p>",
+        ),
         Decision::PasswordRequired { wrong } => password_form(*wrong),
         Decision::OpenInBrowser => open_in_browser(short_url),
-        Decision::BotBlocked => layout(403, "Not available to bots", "<p>This link is only available to people.</p>"),
+        Decision::BotBlocked => layout(
+            403,
+            "Not available to bots",
+            "<p>This link is only available to people.</p>",
+        ),
         Decision::Redirect { .. } => return None,
     })
 }
@@ -86,7 +114,10 @@ mod tests {
 
     #[test]
     fn escapes_everything_that_matters() {
-        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 
     #[test]
@@ -95,11 +126,23 @@ mod tests {
         assert!(page.contains("noindex"));
         assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
         assert!(!page.contains("http-equiv") && !page.contains("src=") && !page.contains("<link"));
-        for d in [Decision::Banned, Decision::Suspended, Decision::Expired, Decision::LimitReached, Decision::BotBlocked] {
+        for d in [
+            Decision::Banned,
+            Decision::Suspended,
+            Decision::Expired,
+            Decision::LimitReached,
+            Decision::BotBlocked,
+        ] {
             let p = for_decision(&d, "x").unwrap();
             assert!(p.contains(&d.status().to_string()) && p.contains("viewport"));
         }
-        assert!(for_decision(&Decision::Redirect { location: "x".into() }, "x").is_none());
+        assert!(for_decision(
+            &Decision::Redirect {
+                location: "x".into()
+            },
+            "x"
+        )
+        .is_none());
         assert!(password_form(true).contains("Wrong password"));
         assert!(!password_form(false).contains("Wrong password"));
     }

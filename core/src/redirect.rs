@@ -64,7 +64,9 @@ pub const GATES: &[(&str, Gate)] = &[
     ("expired", |r, _, now| {
         r.exp.is_some_and(|e| now >= e).then_some(Decision::Expired)
     }),
-    ("click limit", |r, _, _| r.done.then_some(Decision::LimitReached)),
+    ("click limit", |r, _, _| {
+        r.done.then_some(Decision::LimitReached)
+    }),
     ("password", |r, v, _| {
         let hash = r.pw.as_deref()?;
         match v.password {
@@ -76,7 +78,9 @@ pub const GATES: &[(&str, Gate)] = &[
     ("wechat", |r, v, _| {
         (r.wc && v.ua.is_wechat).then_some(Decision::OpenInBrowser)
     }),
-    ("bot", |r, v, _| (r.bot && v.ua.is_bot).then_some(Decision::BotBlocked)),
+    ("bot", |r, v, _| {
+        (r.bot && v.ua.is_bot).then_some(Decision::BotBlocked)
+    }),
 ];
 
 pub fn decide(rec: &RedirectRecord, visit: &Visit, now: i64) -> Decision {
@@ -99,7 +103,12 @@ pub fn target(rec: &RedirectRecord, visit: &Visit) -> String {
         _ => None,
     };
     let base = app
-        .or_else(|| visit.country.and_then(|c| rec.geo.get(c)).map(String::as_str))
+        .or_else(|| {
+            visit
+                .country
+                .and_then(|c| rec.geo.get(c))
+                .map(String::as_str)
+        })
         .or_else(|| rec.dev.get(device_key(visit.ua.device)).map(String::as_str))
         .unwrap_or(&rec.url);
     let with_utm = append_query(base, &rec.utm);
@@ -170,7 +179,10 @@ mod tests {
 
     #[test]
     fn plain_redirect() {
-        assert_eq!(loc(decide(&rec(), &visit(DESKTOP, Some("US")), NOW)), "https://example.com/default");
+        assert_eq!(
+            loc(decide(&rec(), &visit(DESKTOP, Some("US")), NOW)),
+            "https://example.com/default"
+        );
     }
 
     #[test]
@@ -204,7 +216,10 @@ mod tests {
             }
         }
         assert_eq!(seen, vec![451, 410, 410, 410, 200]);
-        assert_eq!(decide(&r, &visit(WECHAT, None), NOW), Decision::OpenInBrowser);
+        assert_eq!(
+            decide(&r, &visit(WECHAT, None), NOW),
+            Decision::OpenInBrowser
+        );
         assert_eq!(decide(&r, &v, NOW), Decision::BotBlocked);
         r.bot = false;
         assert!(matches!(decide(&r, &v, NOW), Decision::Redirect { .. }));
@@ -216,7 +231,10 @@ mod tests {
         r.exp = Some(NOW);
         assert_eq!(decide(&r, &visit(DESKTOP, None), NOW), Decision::Expired);
         r.exp = Some(NOW + 1);
-        assert!(matches!(decide(&r, &visit(DESKTOP, None), NOW), Decision::Redirect { .. }));
+        assert!(matches!(
+            decide(&r, &visit(DESKTOP, None), NOW),
+            Decision::Redirect { .. }
+        ));
     }
 
     #[test]
@@ -224,9 +242,15 @@ mod tests {
         let mut r = rec();
         r.pw = Some(hash_password("secure123", &[9; 16]));
         let mut v = visit(DESKTOP, None);
-        assert_eq!(decide(&r, &v, NOW), Decision::PasswordRequired { wrong: false });
+        assert_eq!(
+            decide(&r, &v, NOW),
+            Decision::PasswordRequired { wrong: false }
+        );
         v.password = Some("nope");
-        assert_eq!(decide(&r, &v, NOW), Decision::PasswordRequired { wrong: true });
+        assert_eq!(
+            decide(&r, &v, NOW),
+            Decision::PasswordRequired { wrong: true }
+        );
         assert_eq!(decide(&r, &v, NOW).status(), 401);
         v.password = Some("secure123");
         assert_eq!(loc(decide(&r, &v, NOW)), "https://example.com/default");
@@ -235,8 +259,14 @@ mod tests {
     #[test]
     fn wechat_and_bots_pass_when_the_link_allows() {
         let r = rec();
-        assert!(matches!(decide(&r, &visit(WECHAT, None), NOW), Decision::Redirect { .. }));
-        assert!(matches!(decide(&r, &visit(BOT, None), NOW), Decision::Redirect { .. }));
+        assert!(matches!(
+            decide(&r, &visit(WECHAT, None), NOW),
+            Decision::Redirect { .. }
+        ));
+        assert!(matches!(
+            decide(&r, &visit(BOT, None), NOW),
+            Decision::Redirect { .. }
+        ));
     }
 
     #[test]
@@ -250,17 +280,41 @@ mod tests {
             ("tablet".into(), "https://t.example.com".into()),
             ("desktop".into(), "https://d.example.com".into()),
         ]);
-        assert_eq!(loc(decide(&r, &visit(IPHONE, Some("DE")), NOW)), "https://apps.apple.com/app/myapp");
-        assert_eq!(loc(decide(&r, &visit(ANDROID, Some("DE")), NOW)), "https://play.google.com/store/apps/details?id=com.myapp");
-        assert_eq!(loc(decide(&r, &visit(DESKTOP, Some("DE")), NOW)), "https://example.com/de");
-        assert_eq!(loc(decide(&r, &visit(DESKTOP, Some("US")), NOW)), "https://d.example.com");
+        assert_eq!(
+            loc(decide(&r, &visit(IPHONE, Some("DE")), NOW)),
+            "https://apps.apple.com/app/myapp"
+        );
+        assert_eq!(
+            loc(decide(&r, &visit(ANDROID, Some("DE")), NOW)),
+            "https://play.google.com/store/apps/details?id=com.myapp"
+        );
+        assert_eq!(
+            loc(decide(&r, &visit(DESKTOP, Some("DE")), NOW)),
+            "https://example.com/de"
+        );
+        assert_eq!(
+            loc(decide(&r, &visit(DESKTOP, Some("US")), NOW)),
+            "https://d.example.com"
+        );
         r.ios = None;
         r.and = None;
-        assert_eq!(loc(decide(&r, &visit(IPAD, Some("US")), NOW)), "https://t.example.com");
-        assert_eq!(loc(decide(&r, &visit(TABLET, None), NOW)), "https://t.example.com");
-        assert_eq!(loc(decide(&r, &visit(IPHONE, None), NOW)), "https://m.example.com");
+        assert_eq!(
+            loc(decide(&r, &visit(IPAD, Some("US")), NOW)),
+            "https://t.example.com"
+        );
+        assert_eq!(
+            loc(decide(&r, &visit(TABLET, None), NOW)),
+            "https://t.example.com"
+        );
+        assert_eq!(
+            loc(decide(&r, &visit(IPHONE, None), NOW)),
+            "https://m.example.com"
+        );
         r.dev.clear();
-        assert_eq!(loc(decide(&r, &visit(IPHONE, Some("FR")), NOW)), "https://example.com/default");
+        assert_eq!(
+            loc(decide(&r, &visit(IPHONE, Some("FR")), NOW)),
+            "https://example.com/default"
+        );
     }
 
     #[test]
