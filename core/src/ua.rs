@@ -115,45 +115,6 @@ pub struct UserAgent {
     pub is_wechat: bool,
 }
 
-/// Lowercase needles matched case-insensitively anywhere in the UA. Named
-/// crawlers whose UA already contains "bot"/"spider"/"crawl" (Googlebot,
-/// Baiduspider, Sogou web spider, 360Spider, Bytespider, ...) are covered by
-/// the generic tokens; "sogou"/"yandex" alone are NOT listed because the
-/// Sogou and Yandex browsers are real browsers.
-const BOT_NEEDLES: &[&[u8]] = &[
-    // Generic crawler vocabulary ("bot" is handled separately, see below).
-    b"crawl",
-    b"spider",
-    b"slurp",
-    b"preview", // SkypeUriPreview, generic "link preview" fetchers
-    // Link-preview fetchers without a generic token.
-    b"facebookexternalhit",
-    b"whatsapp", // WhatsApp has no in-app browser: this is the preview fetcher
-    b"slack-imgproxy",
-    b"embedly",
-    b"vkshare",
-    b"iframely",
-    b"mastodon",
-    // HTTP libraries, CLI tools, headless/automation browsers.
-    b"curl/",
-    b"wget",
-    b"python-requests",
-    b"python-urllib",
-    b"python-httpx",
-    b"aiohttp",
-    b"scrapy",
-    b"go-http-client",
-    b"java/",
-    b"okhttp",
-    b"node-fetch",
-    b"axios/",
-    b"undici",
-    b"libwww-perl",
-    b"headlesschrome",
-    b"phantomjs",
-    b"lighthouse",
-];
-
 /// Classify a `User-Agent` header value. Never panics, never allocates.
 pub fn parse(ua: &str) -> UserAgent {
     let has = |needle: &str| ua.contains(needle);
@@ -228,26 +189,78 @@ pub fn parse(ua: &str) -> UserAgent {
     }
 }
 
+/// Lowercase needles matched case-insensitively anywhere in the UA, grouped
+/// by first byte so [`is_bot`] can scan the UA once and only compare the
+/// needles that could start at each position. Named crawlers whose UA
+/// already contains "bot"/"spider"/"crawl" (Googlebot, Baiduspider, Sogou web
+/// spider, 360Spider, Bytespider, ...) are covered by the generic tokens;
+/// "sogou"/"yandex" alone are NOT listed because the Sogou and Yandex
+/// browsers are real browsers. "bot" itself is handled separately (see
+/// [`is_bot`]).
+///
+/// Generic crawler vocabulary: crawl, spider, slurp, preview
+/// (SkypeUriPreview, generic "link preview" fetchers). Link-preview fetchers
+/// without a generic token: facebookexternalhit, whatsapp (WhatsApp has no
+/// in-app browser: this is the preview fetcher), slack-imgproxy, embedly,
+/// vkshare, iframely, mastodon. HTTP libraries, CLI tools,
+/// headless/automation browsers: everything else.
+fn bot_needles(first: u8) -> &'static [&'static [u8]] {
+    match first {
+        b'a' => &[b"aiohttp", b"axios/"],
+        b'c' => &[b"crawl", b"curl/"],
+        b'e' => &[b"embedly"],
+        b'f' => &[b"facebookexternalhit"],
+        b'g' => &[b"go-http-client"],
+        b'h' => &[b"headlesschrome"],
+        b'i' => &[b"iframely"],
+        b'j' => &[b"java/"],
+        b'l' => &[b"libwww-perl", b"lighthouse"],
+        b'm' => &[b"mastodon"],
+        b'n' => &[b"node-fetch"],
+        b'o' => &[b"okhttp"],
+        b'p' => &[
+            b"preview",
+            b"python-requests",
+            b"python-urllib",
+            b"python-httpx",
+            b"phantomjs",
+        ],
+        b's' => &[b"spider", b"slurp", b"slack-imgproxy", b"scrapy"],
+        b'u' => &[b"undici"],
+        b'v' => &[b"vkshare"],
+        b'w' => &[b"whatsapp", b"wget"],
+        _ => &[],
+    }
+}
+
 fn is_bot(ua: &str) -> bool {
     if ua.trim().is_empty() {
         return true; // real browsers always send a UA
     }
+    // One pass over the UA: at each byte, compare only the needles that
+    // start with that (lowercased) byte.
     let hay = ua.as_bytes();
-    // "bot" anywhere (Googlebot, bingbot, GPTBot, .../robots URLs) except in
-    // the phone brand "CUBOT", which shows up in real Android UAs.
-    let bot = hay.windows(3).enumerate().any(|(i, w)| {
-        w.eq_ignore_ascii_case(b"bot") && !(i >= 2 && hay[i - 2..i].eq_ignore_ascii_case(b"cu"))
-    });
-    bot || BOT_NEEDLES.iter().any(|n| contains_ci(hay, n))
+    (0..hay.len()).any(|i| {
+        let first = hay[i].to_ascii_lowercase();
+        let rest = &hay[i..];
+        if first == b'b' {
+            // "bot" anywhere (Googlebot, bingbot, GPTBot, .../robots URLs)
+            // except in the phone brand "CUBOT", which shows up in real
+            // Android UAs.
+            if starts_with_ci(rest, b"bot")
+                && !(i >= 2 && hay[i - 2..i].eq_ignore_ascii_case(b"cu"))
+            {
+                return true;
+            }
+        }
+        bot_needles(first).iter().any(|n| starts_with_ci(rest, n))
+    })
 }
 
-/// ASCII case-insensitive substring test; `needle` must be lowercase.
+/// ASCII case-insensitive prefix test; `needle` must be lowercase.
 /// Byte-wise so it never allocates and cannot split a UTF-8 char.
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || hay
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
 #[cfg(test)]
