@@ -166,3 +166,43 @@ CREATE TABLE IF NOT EXISTS qr_codes (
 );
 CREATE INDEX IF NOT EXISTS qr_codes_workspace ON qr_codes (workspace_id, created_at);
 CREATE INDEX IF NOT EXISTS qr_codes_workspace_link ON qr_codes (workspace_id, link_id);
+
+-- Webhook subscriptions. `secret` signs deliveries (HMAC-SHA256), so it is
+-- kept as written and shown only once, in the create response.
+CREATE TABLE IF NOT EXISTS webhooks (
+  id            TEXT PRIMARY KEY,
+  workspace_id  TEXT NOT NULL REFERENCES workspaces(id),
+  name          TEXT NOT NULL,
+  url           TEXT NOT NULL,
+  events        TEXT NOT NULL,                -- JSON array of event names
+  secret        TEXT NOT NULL,
+  is_active     INTEGER NOT NULL DEFAULT 1,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhooks_workspace ON webhooks (workspace_id, created_at);
+
+-- One event to one webhook, and its delivery log. `event_id` names the
+-- event (click deliveries derive it from the click id), so the same event
+-- is never queued twice for one webhook.
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id                TEXT PRIMARY KEY,
+  webhook_id        TEXT NOT NULL,
+  workspace_id      TEXT NOT NULL,
+  event             TEXT NOT NULL,
+  event_id          TEXT NOT NULL,
+  payload           TEXT NOT NULL,
+  status            TEXT NOT NULL DEFAULT 'pending',  -- pending | success | failed
+  attempts          INTEGER NOT NULL DEFAULT 0,
+  last_status_code  INTEGER,
+  last_error        TEXT,
+  last_response     TEXT,
+  last_duration_ms  INTEGER,
+  last_attempt_at   INTEGER,
+  next_attempt_at   INTEGER,
+  delivered_at      INTEGER,
+  created_at        INTEGER NOT NULL,
+  UNIQUE (webhook_id, event_id)
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_event ON webhook_deliveries (event_id);

@@ -33,7 +33,8 @@ use worker::{
 };
 
 use crate::http::random_bytes;
-use crate::store::{int, links, records, stmt, text};
+use crate::store::{int, links, records, stmt, text, webhooks};
+use serde_json::Value;
 
 /// Test-only fault injection (unset in production, inert when unset):
 /// a batch holding this event id fails inside its D1 transaction the first
@@ -56,6 +57,8 @@ pub struct Outcome {
     pub counted: Vec<String>,
     /// Links whose KV record was rewritten because they reached their limit.
     pub limited: Vec<String>,
+    /// Webhook deliveries queued for counted clicks (`click`, `qr.scanned`).
+    pub webhooks: Vec<String>,
     /// Wall time of the one D1 batch, ms.
     pub d1_ms: i64,
 }
@@ -113,13 +116,14 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
         msg.ack();
     }
     console_log!(
-        "analytics: {} messages, {} counted, {} not new (duplicates or unknown links), {} bots, {} poison, {} limits reached, D1 batch {} ms",
+        "analytics: {} messages, {} counted, {} not new (duplicates or unknown links), {} bots, {} poison, {} limits reached, {} webhook deliveries, D1 batch {} ms",
         out.received,
         out.counted.len(),
         clicks.len() - out.counted.len(),
         out.bots,
         out.poison,
         out.limited.len(),
+        out.webhooks.len(),
         out.d1_ms
     );
     Ok(())
@@ -261,6 +265,27 @@ async fn record_clicks(env: &Env, clicks: &[ClickEvent], out: &mut Outcome) -> A
     stmts.push(stmt(&db, COUNT_LINKS, &[t()])?);
     let counted_at = stmts.len();
     stmts.push(stmt(&db, COUNTED, &[t()])?);
+    // Webhook deliveries for the clicks this transaction counts, created in
+    // the same transaction (so exactly once per click and webhook).
+    let hook_events = webhook_events(clicks);
+    let unsent_at = if hook_events.is_empty() {
+        None
+    } else {
+        let scheme = var("SHORT_SCHEME").unwrap_or_else(|| "https".into());
+        stmts.push(webhooks::queue_click_events_stmt(
+            &db,
+            &Value::Array(hook_events.clone()).to_string(),
+            &tag,
+            &scheme,
+            now,
+        )?);
+        let ids: Vec<&Value> = hook_events.iter().map(|e| &e["id"]).collect();
+        stmts.push(webhooks::unsent_stmt(
+            &db,
+            &serde_json::to_string(&ids).unwrap_or_default(),
+        )?);
+        Some(stmts.len() - 1)
+    };
     stmts.push(stmt(&db, UNTAG, &[t()])?);
     let mut link_ids: Vec<&str> = clicks.iter().map(|c| c.link_id.as_str()).collect();
     link_ids.sort_unstable();
@@ -294,6 +319,10 @@ async fn record_clicks(env: &Env, clicks: &[ClickEvent], out: &mut Outcome) -> A
             .collect()
     };
     out.counted = ids(counted_at);
+    if let Some(i) = unsent_at {
+        out.webhooks = ids(i);
+        crate::webhooks::enqueue(env, &out.webhooks).await;
+    }
     for id in ids(reached_at) {
         close_link(&db, &kv, &id).await?;
         out.limited.push(id);
@@ -303,6 +332,25 @@ async fn record_clicks(env: &Env, clicks: &[ClickEvent], out: &mut Outcome) -> A
         return Err(edgelink_core::ApiError::Internal);
     }
     Ok(())
+}
+
+/// The webhook events of the batch's clicks, as the JSON rows
+/// `queue_click_events_stmt` reads: `{"id", "click", "event", "payload"}`.
+fn webhook_events(clicks: &[ClickEvent]) -> Vec<Value> {
+    use edgelink_core::webhooks::{click_data, click_events, payload_value};
+    clicks
+        .iter()
+        .flat_map(|c| {
+            click_events(c).into_iter().map(move |(id, event)| {
+                serde_json::json!({
+                    "id": id,
+                    "click": c.id,
+                    "event": event,
+                    "payload": payload_value(&id, event, c.ts, click_data(c)),
+                })
+            })
+        })
+        .collect()
 }
 
 /// Rewrites the KV record of a link that reached its click limit, so the

@@ -10,6 +10,7 @@ mod auth;
 mod http;
 mod redirect;
 mod store;
+mod webhooks;
 
 use http::{error_response, set_headers, Ctx};
 
@@ -28,13 +29,17 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
     redirect::handle(req, env, wctx).await
 }
 
-/// The events Queue: click analytics (src/analytics.rs).
+/// Two Queues: webhook deliveries (src/webhooks.rs; the queue's name
+/// contains "webhooks") and click events (src/analytics.rs).
 #[event(queue)]
 pub async fn queue(
     batch: MessageBatch<serde_json::Value>,
     env: Env,
     _ctx: Context,
 ) -> worker::Result<()> {
+    if batch.queue().contains("webhooks") {
+        return webhooks::consume(batch, env).await;
+    }
     analytics::consume(batch, env).await
 }
 
@@ -129,6 +134,14 @@ async fn route(ctx: &Ctx, req: &mut Request, method: &Method, seg: &[&str]) -> R
         (Patch, ["qr", id]) => api::qr::update(ctx, c, req, id).await,
         (Delete, ["qr", id]) => api::qr::delete(ctx, c, id).await,
         (Get, ["qr", id, "download"]) => api::qr::download(ctx, c, req, id).await,
+        (Get, ["webhooks"]) => api::webhooks::list(ctx, c, req).await,
+        (Post, ["webhooks"]) => api::webhooks::create(ctx, c, req).await,
+        (Get, ["webhooks", id]) => api::webhooks::get(ctx, c, id).await,
+        (Patch, ["webhooks", id]) => api::webhooks::update(ctx, c, req, id).await,
+        (Delete, ["webhooks", id]) => api::webhooks::delete(ctx, c, id).await,
+        (Post, ["webhooks", id, "test"]) => api::webhooks::test(ctx, c, id).await,
+        (Get, ["webhooks", id, "deliveries"]) => api::webhooks::deliveries(ctx, c, req, id).await,
+        (Get, ["webhooks", id, "deliveries", d]) => api::webhooks::delivery(ctx, c, id, d).await,
         _ => Err(ApiError::MethodNotAllowed),
     };
     (result, headers)
@@ -151,6 +164,11 @@ fn known_path(seg: &[&str]) -> bool {
             | ["qr"]
             | ["qr", _]
             | ["qr", _, "download"]
+            | ["webhooks"]
+            | ["webhooks", _]
+            | ["webhooks", _, "test"]
+            | ["webhooks", _, "deliveries"]
+            | ["webhooks", _, "deliveries", _]
     )
 }
 

@@ -33,11 +33,13 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
     },
     kvNamespaces: ["LINKS"],
     d1Databases: ["DB"],
-    queueProducers: { EVENTS: "edgelink-events" },
-    queueConsumers:
-      queueConsumer && !spy
+    queueProducers: { EVENTS: "edgelink-events", WEBHOOKS: "edgelink-webhooks" },
+    queueConsumers: {
+      ...(queueConsumer && !spy
         ? { "edgelink-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } }
-        : [],
+        : {}),
+      "edgelink-webhooks": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 10 },
+    },
   };
   const spyWorker = {
     name: "spy",

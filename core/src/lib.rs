@@ -18,5 +18,6 @@ pub mod stats;
 pub mod time;
 pub mod ua;
 pub mod url;
+pub mod webhooks;
 
 pub use error::{ApiError, ApiResult};

@@ -81,5 +81,7 @@ pub async fn update_link(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Re
     link.updated_at = ctx.now;
     links::update(&db, &link).await?;
     records::put(&ctx.kv()?, &link).await?;
-    Ok(ok(link.to_json(&ctx.scheme)))
+    let data = link.to_json(&ctx.scheme);
+    crate::webhooks::emit(ctx, &link.workspace_id, "link.updated", data.clone()).await;
+    Ok(ok(data))
 }

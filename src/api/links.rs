@@ -12,6 +12,7 @@ use crate::http::{
 };
 use crate::store::links::{self, Insert, ListFilter, Sort};
 use crate::store::{first, groups, records, text, workspaces};
+use crate::webhooks;
 
 /// Links on another host need a verified domain of the caller's workspace.
 async fn check_domain(ctx: &Ctx, caller: &Caller, domain: &str) -> ApiResult<()> {
@@ -81,7 +82,9 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         match links::insert(&db, &link, quota).await? {
             Insert::Done => {
                 records::put(&ctx.kv()?, &link).await?;
-                return Ok(created(link.to_json(&ctx.scheme)));
+                let data = link.to_json(&ctx.scheme);
+                webhooks::emit(ctx, &link.workspace_id, "link.created", data.clone()).await;
+                return Ok(created(data));
             }
             Insert::OverQuota => {
                 return Err(ApiError::LimitReached(format!(
@@ -138,7 +141,9 @@ pub async fn update(
         )));
     }
     records::sync(&ctx.kv()?, Some(&before), &link).await?;
-    Ok(ok(link.to_json(&ctx.scheme)))
+    let data = link.to_json(&ctx.scheme);
+    webhooks::emit(ctx, &link.workspace_id, "link.updated", data.clone()).await;
+    Ok(ok(data))
 }
 
 pub async fn delete(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
@@ -146,6 +151,8 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response>
     let link = load(ctx, caller, id).await?;
     if links::delete(&ctx.db()?, &caller.workspace_id, id).await? {
         records::delete(&ctx.kv()?, &link.domain, &link.slug).await?;
+        let data = link.to_json(&ctx.scheme);
+        webhooks::emit(ctx, &link.workspace_id, "link.deleted", data).await;
     }
     Ok(no_content())
 }

@@ -6,4 +6,5 @@ pub mod keys;
 pub mod links;
 pub mod qr;
 pub mod stats;
+pub mod webhooks;
 pub mod xiaomark;

@@ -7,6 +7,7 @@ pub mod links;
 pub mod qr_codes;
 pub mod ratelimit;
 pub mod records;
+pub mod webhooks;
 pub mod workspaces;
 
 use edgelink_core::{ApiError, ApiResult};

@@ -1,0 +1,196 @@
+//! `/api/v1/webhooks`: subscriptions, a test send and the delivery log.
+//! Delivery itself is in `crate::webhooks`.
+
+use edgelink_core::secrets::new_id;
+use edgelink_core::webhooks::{
+    self as core_webhooks, WebhookPatch, WebhookUrl, MAX_PER_WORKSPACE, TEST_EVENT,
+};
+use edgelink_core::{ApiError, ApiResult};
+use serde_json::json;
+use worker::{Request, Response};
+
+use crate::auth::Caller;
+use crate::http::{
+    created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
+};
+use crate::store::webhooks::{self as store, Webhook};
+use crate::webhooks::{allow_private, send};
+
+pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
+    caller.require_write()?;
+    let body = json_body(req).await?;
+    let p = WebhookPatch::parse(&body, true, allow_private(&ctx.env))?;
+    let w = Webhook {
+        id: new_id("wh", &random_bytes::<16>()),
+        workspace_id: caller.workspace_id.clone(),
+        name: p.name.unwrap_or_default(),
+        url: p.url.map(|u| u.as_str().to_string()).unwrap_or_default(),
+        events: serde_json::to_string(&p.events.unwrap_or_default()).unwrap_or_default(),
+        secret: core_webhooks::new_secret(&random_bytes::<32>()),
+        is_active: p.is_active.unwrap_or(true) as i64,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    if !store::insert(&ctx.db()?, &w, MAX_PER_WORKSPACE).await? {
+        return Err(ApiError::LimitReached(format!(
+            "A workspace can have at most {MAX_PER_WORKSPACE} webhooks"
+        )));
+    }
+    Ok(created(w.to_json(true)))
+}
+
+async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Webhook> {
+    store::get(&ctx.db()?, &caller.workspace_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Webhook"))
+}
+
+pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
+    Ok(ok(load(ctx, caller, id).await?.to_json(false)))
+}
+
+pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Response> {
+    let page = Page::from_query(&Query::of(req))?;
+    let (rows, total) = store::list(
+        &ctx.db()?,
+        &caller.workspace_id,
+        page.per_page,
+        page.offset(),
+    )
+    .await?;
+    Ok(list_response(
+        rows.iter().map(|w| w.to_json(false)).collect(),
+        &page,
+        total,
+    ))
+}
+
+pub async fn update(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: &mut Request,
+    id: &str,
+) -> ApiResult<Response> {
+    caller.require_write()?;
+    let body = json_body(req).await?;
+    let p = WebhookPatch::parse(&body, false, allow_private(&ctx.env))?;
+    let mut w = load(ctx, caller, id).await?;
+    if let Some(name) = p.name {
+        w.name = name;
+    }
+    if let Some(url) = p.url {
+        w.url = url.as_str().to_string();
+    }
+    if let Some(events) = p.events {
+        w.events = serde_json::to_string(&events).unwrap_or_default();
+    }
+    if let Some(active) = p.is_active {
+        w.is_active = active as i64;
+    }
+    w.updated_at = ctx.now;
+    if !store::update(&ctx.db()?, &w).await? {
+        return Err(ApiError::not_found("Webhook"));
+    }
+    Ok(ok(w.to_json(false)))
+}
+
+pub async fn delete(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
+    caller.require_write()?;
+    if !store::delete(&ctx.db()?, &caller.workspace_id, id).await? {
+        return Err(ApiError::not_found("Webhook"));
+    }
+    Ok(no_content())
+}
+
+/// `POST /webhooks/{id}/test`: sends a signed `webhook.test` event now
+/// (not through the Queue, and without retries) and answers with what the
+/// target said. The attempt is in the delivery log like any other.
+pub async fn test(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
+    caller.require_write()?;
+    let w = load(ctx, caller, id).await?;
+    let db = ctx.db()?;
+    let event_id = new_id("evt", &random_bytes::<16>());
+    let delivery_id = new_id("whd", &random_bytes::<16>());
+    let body = core_webhooks::payload(
+        &event_id,
+        TEST_EVENT,
+        ctx.now,
+        json!({
+            "webhookId": w.id,
+            "message": "This is a test event from your link platform.",
+        }),
+    );
+    store::insert_delivery(&db, &delivery_id, &w, TEST_EVENT, &event_id, &body, ctx.now).await?;
+    let job = store::claim(&db, &delivery_id, 1, ctx.now, ctx.now)
+        .await?
+        .ok_or(ApiError::Internal)?;
+    let result = if WebhookUrl::parse(&w.url, allow_private(&ctx.env)).is_err() {
+        edgelink_core::webhooks::AttemptResult {
+            status: None,
+            error: Some("the target address is not allowed".into()),
+            duration_ms: 0,
+            response: None,
+        }
+    } else {
+        send(&w, &job).await
+    };
+    let status = if result.ok() { "success" } else { "failed" };
+    store::record(&db, &delivery_id, &result, status, None, ctx.now).await?;
+    Ok(ok(json!({
+        "success": result.ok(),
+        "deliveryId": delivery_id,
+        "event": TEST_EVENT,
+        "statusCode": result.status,
+        "durationMs": result.duration_ms,
+        "error": result.error,
+    })))
+}
+
+/// `GET /webhooks/{id}/deliveries?status=pending|success|failed`.
+pub async fn deliveries(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: &Request,
+    id: &str,
+) -> ApiResult<Response> {
+    let q = Query::of(req);
+    let page = Page::from_query(&q)?;
+    let status = match q.get("status").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s @ ("pending" | "success" | "failed")) => Some(s),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "status",
+                "must be pending, success or failed",
+            ))
+        }
+    };
+    let w = load(ctx, caller, id).await?;
+    let (rows, total) = store::deliveries(
+        &ctx.db()?,
+        &caller.workspace_id,
+        &w.id,
+        status,
+        page.per_page,
+        page.offset(),
+    )
+    .await?;
+    Ok(list_response(
+        rows.iter().map(|d| d.to_json(false)).collect(),
+        &page,
+        total,
+    ))
+}
+
+/// `GET /webhooks/{id}/deliveries/{deliveryId}`: one delivery with its body.
+pub async fn delivery(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: &str,
+    delivery_id: &str,
+) -> ApiResult<Response> {
+    let d = store::delivery(&ctx.db()?, &caller.workspace_id, id, delivery_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Delivery"))?;
+    Ok(ok(d.to_json(true)))
+}

@@ -1,0 +1,441 @@
+//! `webhooks` and `webhook_deliveries`: subscriptions of a workspace and
+//! the log of every event sent (or being sent) to them.
+
+use super::{all, first, int, opt_int, opt_text, run, stmt, text, Count};
+use edgelink_core::time::format_rfc3339;
+use edgelink_core::webhooks::AttemptResult;
+use edgelink_core::ApiResult;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{D1Database, D1PreparedStatement};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Webhook {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub url: String,
+    /// JSON array text.
+    pub events: String,
+    pub secret: String,
+    pub is_active: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Webhook {
+    pub fn event_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.events).unwrap_or_default()
+    }
+
+    /// The API shape; the secret only when it is first created.
+    pub fn to_json(&self, with_secret: bool) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "name": self.name,
+            "url": self.url,
+            "events": self.event_list(),
+            "isActive": self.is_active != 0,
+            "createdAt": format_rfc3339(self.created_at),
+            "updatedAt": format_rfc3339(self.updated_at),
+        });
+        if with_secret {
+            v["secret"] = json!(self.secret);
+        }
+        v
+    }
+}
+
+const COLUMNS: &str =
+    "id, workspace_id, name, url, events, secret, is_active, created_at, updated_at";
+
+/// Inserts unless the workspace already has `max` webhooks; false then.
+pub async fn insert(db: &D1Database, w: &Webhook, max: i64) -> ApiResult<bool> {
+    Ok(run(
+        db,
+        &format!(
+            "INSERT INTO webhooks ({COLUMNS}) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
+             WHERE (SELECT COUNT(*) FROM webhooks WHERE workspace_id = ?2) < ?10"
+        ),
+        &[
+            text(&w.id),
+            text(&w.workspace_id),
+            text(&w.name),
+            text(&w.url),
+            text(&w.events),
+            text(&w.secret),
+            int(w.is_active),
+            int(w.created_at),
+            int(w.updated_at),
+            int(max),
+        ],
+    )
+    .await?
+        > 0)
+}
+
+pub async fn update(db: &D1Database, w: &Webhook) -> ApiResult<bool> {
+    Ok(run(
+        db,
+        "UPDATE webhooks SET name = ?3, url = ?4, events = ?5, is_active = ?6, updated_at = ?7 \
+         WHERE id = ?1 AND workspace_id = ?2",
+        &[
+            text(&w.id),
+            text(&w.workspace_id),
+            text(&w.name),
+            text(&w.url),
+            text(&w.events),
+            int(w.is_active),
+            int(w.updated_at),
+        ],
+    )
+    .await?
+        > 0)
+}
+
+pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<Webhook>> {
+    first(
+        db,
+        &format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1 AND workspace_id = ?2"),
+        &[text(id), text(workspace_id)],
+    )
+    .await
+}
+
+pub async fn list(
+    db: &D1Database,
+    workspace_id: &str,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<Webhook>, i64)> {
+    let total: Option<Count> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM webhooks WHERE workspace_id = ?1",
+        &[text(workspace_id)],
+    )
+    .await?;
+    let rows = all(
+        db,
+        &format!(
+            "SELECT {COLUMNS} FROM webhooks WHERE workspace_id = ?1 \
+             ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
+        ),
+        &[text(workspace_id), int(limit), int(offset)],
+    )
+    .await?;
+    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+}
+
+/// Deletes the webhook and its delivery log in one transaction.
+pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
+    let results = db
+        .batch(vec![
+            stmt(
+                db,
+                "DELETE FROM webhook_deliveries WHERE webhook_id = ?1 AND workspace_id = ?2",
+                &[text(id), text(workspace_id)],
+            )?,
+            stmt(
+                db,
+                "DELETE FROM webhooks WHERE id = ?1 AND workspace_id = ?2",
+                &[text(id), text(workspace_id)],
+            )?,
+        ])
+        .await
+        .map_err(crate::http::internal("D1 webhook delete"))?;
+    Ok(results
+        .get(1)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0)
+}
+
+// ---------------------------------------------------------------------------
+// Deliveries
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct IdRow {
+    pub id: String,
+}
+
+/// One delivery row per active webhook of `?1` subscribed to `?2` (or
+/// `*`), for the event `?3` with body `?4`; returns the new delivery ids.
+/// An event already queued for a webhook is not queued again.
+pub async fn queue_event(
+    db: &D1Database,
+    workspace_id: &str,
+    event: &str,
+    event_id: &str,
+    payload: &str,
+    now: i64,
+) -> ApiResult<Vec<String>> {
+    let rows: Vec<IdRow> = all(
+        db,
+        "INSERT OR IGNORE INTO webhook_deliveries \
+           (id, webhook_id, workspace_id, event, event_id, payload, status, attempts, next_attempt_at, created_at) \
+         SELECT 'whd_' || lower(hex(randomblob(12))), w.id, w.workspace_id, ?2, ?3, ?4, 'pending', 0, ?5, ?5 \
+         FROM webhooks w WHERE w.workspace_id = ?1 AND w.is_active = 1 \
+           AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN (?2, '*')) \
+         RETURNING id",
+        &[
+            text(workspace_id),
+            text(event),
+            text(event_id),
+            text(payload),
+            int(now),
+        ],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// For the analytics transaction: deliveries for click events, only for
+/// clicks this transaction inserted (`clicks.batch_id = ?2`). `?1` is a
+/// JSON array of `{"id", "click", "event", "payload"}`; the link (as it is
+/// now) is added to each payload as `data.link`, its short URL with scheme
+/// `?3`.
+pub fn queue_click_events_stmt(
+    db: &D1Database,
+    events_json: &str,
+    batch_tag: &str,
+    scheme: &str,
+    now: i64,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "INSERT OR IGNORE INTO webhook_deliveries \
+           (id, webhook_id, workspace_id, event, event_id, payload, status, attempts, next_attempt_at, created_at) \
+         SELECT 'whd_' || lower(hex(randomblob(12))), w.id, w.workspace_id, \
+           json_extract(j.value, '$.event'), json_extract(j.value, '$.id'), \
+           json_set(json_extract(j.value, '$.payload'), '$.data.link', json_object( \
+             'id', l.id, 'domain', l.domain, 'slug', l.slug, \
+             'shortUrl', ?3 || '://' || l.domain || '/' || l.slug, \
+             'destinationUrl', l.destination_url)), \
+           'pending', 0, ?4, ?4 \
+         FROM json_each(?1) j \
+         JOIN clicks c ON c.id = json_extract(j.value, '$.click') AND c.batch_id = ?2 \
+         JOIN links l ON l.id = c.link_id \
+         JOIN webhooks w ON w.workspace_id = c.workspace_id AND w.is_active = 1 \
+           AND EXISTS (SELECT 1 FROM json_each(w.events) e \
+             WHERE e.value IN (json_extract(j.value, '$.event'), '*'))",
+        &[text(events_json), text(batch_tag), text(scheme), int(now)],
+    )
+}
+
+/// Deliveries of the given event ids (`?1`, a JSON array) never attempted:
+/// the ones to put on the Queue after the transaction commits (again, on a
+/// redelivered batch whose first run failed before enqueueing).
+pub fn unsent_stmt(db: &D1Database, event_ids_json: &str) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "SELECT id FROM webhook_deliveries \
+         WHERE event_id IN (SELECT value FROM json_each(?1)) AND status = 'pending' AND attempts = 0",
+        &[text(event_ids_json)],
+    )
+}
+
+/// A single delivery to one webhook (the `test` endpoint).
+pub async fn insert_delivery(
+    db: &D1Database,
+    id: &str,
+    w: &Webhook,
+    event: &str,
+    event_id: &str,
+    payload: &str,
+    now: i64,
+) -> ApiResult<()> {
+    run(
+        db,
+        "INSERT INTO webhook_deliveries \
+           (id, webhook_id, workspace_id, event, event_id, payload, status, attempts, next_attempt_at, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7)",
+        &[
+            text(id),
+            text(&w.id),
+            text(&w.workspace_id),
+            text(event),
+            text(event_id),
+            text(payload),
+            int(now),
+        ],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// A delivery claimed for one attempt, with its webhook.
+#[derive(Deserialize)]
+pub struct Claimed {
+    pub id: String,
+    pub webhook_id: String,
+    pub event: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// Claims attempt `attempt` (1-based) of a pending delivery: only one run
+/// gets it, so a duplicated Queue message sends nothing twice. A claim left
+/// by a run that died mid-attempt (older than `stale_before`) may be taken
+/// again by the Queue's own redelivery of that message.
+pub async fn claim(
+    db: &D1Database,
+    id: &str,
+    attempt: u32,
+    now: i64,
+    stale_before: i64,
+) -> ApiResult<Option<Claimed>> {
+    first(
+        db,
+        "UPDATE webhook_deliveries SET attempts = ?2, last_attempt_at = ?3 \
+         WHERE id = ?1 AND status = 'pending' \
+           AND (attempts = ?2 - 1 OR (attempts = ?2 AND last_attempt_at < ?4)) \
+         RETURNING id, webhook_id, event, payload, attempts",
+        &[text(id), int(attempt as i64), int(now), int(stale_before)],
+    )
+    .await
+}
+
+/// Any webhook by id (the delivery path has no caller).
+pub async fn get_any(db: &D1Database, id: &str) -> ApiResult<Option<Webhook>> {
+    first(
+        db,
+        &format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1"),
+        &[text(id)],
+    )
+    .await
+}
+
+/// Writes an attempt's outcome: `status` is success, pending (another
+/// attempt at `next_at`) or failed.
+pub async fn record(
+    db: &D1Database,
+    id: &str,
+    result: &AttemptResult,
+    status: &str,
+    next_at: Option<i64>,
+    now: i64,
+) -> ApiResult<()> {
+    run(
+        db,
+        "UPDATE webhook_deliveries SET status = ?2, last_status_code = ?3, last_error = ?4, \
+           last_response = ?5, last_duration_ms = ?6, next_attempt_at = ?7, \
+           delivered_at = CASE WHEN ?2 = 'success' THEN ?8 ELSE delivered_at END \
+         WHERE id = ?1",
+        &[
+            text(id),
+            text(status),
+            opt_int(result.status.map(i64::from)),
+            opt_text(result.error.as_deref()),
+            opt_text(result.response.as_deref()),
+            int(result.duration_ms),
+            opt_int(next_at),
+            int(now),
+        ],
+    )
+    .await
+    .map(|_| ())
+}
+
+#[derive(Deserialize)]
+pub struct Delivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub event: String,
+    pub event_id: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_response: Option<String>,
+    pub last_duration_ms: Option<i64>,
+    pub last_attempt_at: Option<i64>,
+    pub next_attempt_at: Option<i64>,
+    pub delivered_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl Delivery {
+    pub fn to_json(&self, with_payload: bool) -> Value {
+        let t = |v: Option<i64>| v.map(format_rfc3339);
+        let mut v = json!({
+            "id": self.id,
+            "webhookId": self.webhook_id,
+            "event": self.event,
+            "eventId": self.event_id,
+            "status": self.status,
+            "attempts": self.attempts,
+            "lastStatusCode": self.last_status_code,
+            "lastError": self.last_error,
+            "lastDurationMs": self.last_duration_ms,
+            "lastAttemptAt": t(self.last_attempt_at),
+            "nextAttemptAt": if self.status == "pending" { t(self.next_attempt_at) } else { None },
+            "deliveredAt": t(self.delivered_at),
+            "createdAt": format_rfc3339(self.created_at),
+        });
+        if with_payload {
+            v["payload"] = serde_json::from_str(&self.payload).unwrap_or(Value::Null);
+            v["lastResponse"] = json!(self.last_response);
+        }
+        v
+    }
+}
+
+const DELIVERY_COLUMNS: &str = "id, webhook_id, event, event_id, payload, status, attempts, \
+    last_status_code, last_error, last_response, last_duration_ms, last_attempt_at, \
+    next_attempt_at, delivered_at, created_at";
+
+/// A page of a webhook's delivery log, newest first, optionally one status.
+pub async fn deliveries(
+    db: &D1Database,
+    workspace_id: &str,
+    webhook_id: &str,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<Delivery>, i64)> {
+    let total: Option<Count> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM webhook_deliveries \
+         WHERE webhook_id = ?1 AND workspace_id = ?2 AND (?3 IS NULL OR status = ?3)",
+        &[text(webhook_id), text(workspace_id), opt_text(status)],
+    )
+    .await?;
+    let rows = all(
+        db,
+        &format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+             WHERE webhook_id = ?1 AND workspace_id = ?2 AND (?3 IS NULL OR status = ?3) \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?4 OFFSET ?5"
+        ),
+        &[
+            text(webhook_id),
+            text(workspace_id),
+            opt_text(status),
+            int(limit),
+            int(offset),
+        ],
+    )
+    .await?;
+    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+}
+
+pub async fn delivery(
+    db: &D1Database,
+    workspace_id: &str,
+    webhook_id: &str,
+    id: &str,
+) -> ApiResult<Option<Delivery>> {
+    first(
+        db,
+        &format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+             WHERE id = ?1 AND webhook_id = ?2 AND workspace_id = ?3"
+        ),
+        &[text(id), text(webhook_id), text(workspace_id)],
+    )
+    .await
+}
