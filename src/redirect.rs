@@ -1,7 +1,8 @@
 //! `GET /{slug}`: the redirect hot path. Validates the slug before any
 //! I/O, reads one KV record (or the in-isolate hot-link cache), lets
 //! `edgelink_core::redirect::decide` answer, and hands the click event to
-//! the Queue through `wait_until` so the visitor never waits for it.
+//! the Queue through `wait_until` so the visitor never waits for it
+//! (clicks of concurrent requests share one `sendBatch`).
 //! It never touches D1 (only the password form's POST does, to limit
 //! guesses).
 
@@ -67,6 +68,100 @@ fn var(env: &Env, name: &str) -> Option<String> {
     env.var(name).ok().map(|v| v.to_string())
 }
 
+/// The deployment's settings the hot path needs, read from `env` once per
+/// isolate (vars and secrets only change with a new deployment, which
+/// starts new isolates).
+struct Config {
+    default_domain: String,
+    scheme: String,
+    ttl_ms: i64,
+    visitor_secret: String,
+    flush_ms: u64,
+}
+
+thread_local! {
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+}
+
+fn config(env: &Env) -> Rc<Config> {
+    if let Some(c) = CONFIG.with(|c| c.borrow().clone()) {
+        return c;
+    }
+    let c = Rc::new(Config {
+        default_domain: var(env, "SHORT_DOMAIN").unwrap_or_else(|| "localhost:8787".into()),
+        scheme: var(env, "SHORT_SCHEME").unwrap_or_else(|| "https".into()),
+        ttl_ms: var(env, "HOT_CACHE_TTL_SECONDS")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(5)
+            * 1000,
+        visitor_secret: env
+            .secret("VISITOR_HASH_SECRET")
+            .map(|s| s.to_string())
+            .unwrap_or_else(|_| "edgelink".into()),
+        flush_ms: var(env, "CLICK_BATCH_MS")
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(DEFAULT_CLICK_BATCH_MS)
+            .min(1000),
+    });
+    CONFIG.with(|slot| *slot.borrow_mut() = Some(c.clone()));
+    c
+}
+
+/// Click events wait at most this long in the isolate before one
+/// `sendBatch` takes them all to the Queue.
+const DEFAULT_CLICK_BATCH_MS: u64 = 20;
+/// A Queue `sendBatch` takes at most 100 messages.
+const CLICK_BATCH_MAX: usize = 100;
+
+thread_local! {
+    /// Click events of this isolate not yet handed to the Queue.
+    static PENDING_CLICKS: RefCell<Vec<QueueMessage>> = const { RefCell::new(Vec::new()) };
+}
+
+fn take_pending() -> Vec<QueueMessage> {
+    PENDING_CLICKS.with(|p| std::mem::take(&mut *p.borrow_mut()))
+}
+
+/// Queues a click without making the visitor wait, coalescing the clicks
+/// of concurrent requests: the request whose click finds the buffer empty
+/// sends, from its own `wait_until`, everything buffered `flush_ms` later
+/// (a click that fills a batch sends it at once). Only plain Rust data is
+/// shared between requests; each send runs in the context of the request
+/// that makes it. Every buffered click has a flush scheduled after it, so
+/// none is stranded; `flush_ms = 0` sends each click on its own.
+fn queue_click(env: &Env, wctx: &Context, event: ClickEvent, flush_ms: u64) {
+    let Ok(queue) = env.queue("EVENTS") else {
+        worker::console_error!("click event not queued: no EVENTS binding");
+        return;
+    };
+    let send = |batch: Vec<QueueMessage>| async move {
+        if batch.is_empty() {
+            return;
+        }
+        let n = batch.len();
+        if let Err(e) = queue.send_batch(batch).await {
+            worker::console_error!("{n} click events not queued: {e:?}");
+        }
+    };
+    if flush_ms == 0 {
+        wctx.wait_until(send(vec![QueueMessage::Click(event)]));
+        return;
+    }
+    let (first, full) = PENDING_CLICKS.with(|p| {
+        let mut p = p.borrow_mut();
+        p.push(QueueMessage::Click(event));
+        (p.len() == 1, p.len() >= CLICK_BATCH_MAX)
+    });
+    if full {
+        wctx.wait_until(send(take_pending()));
+    } else if first {
+        wctx.wait_until(async move {
+            worker::Delay::from(std::time::Duration::from_millis(flush_ms)).await;
+            send(take_pending()).await;
+        });
+    }
+}
+
 fn html(status: u16, body: String) -> worker::Result<Response> {
     let mut r = Response::from_html(body)?.with_status(status);
     let h = r.headers_mut();
@@ -88,19 +183,22 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
         r.headers_mut().set("Allow", "GET, HEAD, POST")?;
         return Ok(r);
     }
-    let default_domain = var(&env, "SHORT_DOMAIN").unwrap_or_else(|| "localhost:8787".into());
+    let cfg = config(&env);
     let host = req
         .headers()
         .get("Host")?
         .map(|h| h.to_ascii_lowercase())
-        .unwrap_or_else(|| default_domain.clone());
-    let ttl_ms = var(&env, "HOT_CACHE_TTL_SECONDS")
-        .and_then(|s| s.parse::<i64>().ok())
-        .unwrap_or(5)
-        * 1000;
+        .unwrap_or_else(|| cfg.default_domain.clone());
 
-    let Some((domain, record)) =
-        lookup(&env, &host, &default_domain, slug.as_str(), now, ttl_ms).await?
+    let Some((domain, record)) = lookup(
+        &env,
+        &host,
+        &cfg.default_domain,
+        slug.as_str(),
+        now,
+        cfg.ttl_ms,
+    )
+    .await?
     else {
         return html(404, pages::not_found());
     };
@@ -113,9 +211,7 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
         .and_then(|cf| cf.country())
         .map(|c| c.to_ascii_uppercase());
     let visitor = visitor_hash(
-        &env.secret("VISITOR_HASH_SECRET")
-            .map(|s| s.to_string())
-            .unwrap_or_else(|_| "edgelink".into()),
+        &cfg.visitor_secret,
         now.div_euclid(DAY_MS),
         &ip,
         &ua_header,
@@ -144,12 +240,7 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
     };
     let decision = decide(&record, &visit, now);
     let Decision::Redirect { location } = decision else {
-        let short_url = format!(
-            "{}://{}/{}",
-            var(&env, "SHORT_SCHEME").unwrap_or_else(|| "https".into()),
-            domain,
-            slug
-        );
+        let short_url = format!("{}://{}/{}", cfg.scheme, domain, slug);
         let body = pages::for_decision(&decision, &short_url).unwrap_or_default();
         return html(decision.status(), body);
     };
@@ -172,13 +263,7 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
             webhook: record.wh,
             scene: record.whs.clone(),
         };
-        if let Ok(queue) = env.queue("EVENTS") {
-            wctx.wait_until(async move {
-                if let Err(e) = queue.send(QueueMessage::Click(event)).await {
-                    worker::console_error!("click event not queued: {e:?}");
-                }
-            });
-        }
+        queue_click(&env, &wctx, event, cfg.flush_ms);
     }
 
     let mut r = Response::empty()?.with_status(302);

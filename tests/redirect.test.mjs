@@ -266,3 +266,20 @@ test("other methods are refused, POST without a password is not a redirect", asy
   assert.equal((await visit("methods", { method: "DELETE" })).status, 405);
   assert.equal((await visit("methods", { method: "POST", body: "x=1" })).status, 405);
 });
+
+test("clicks of concurrent redirects share Queue sends and none is lost", async () => {
+  // 250 redirects at once: more than one sendBatch (at most 100 each) and
+  // several timed flushes; every click must arrive exactly once.
+  const l = await link({ destinationUrl: "https://example.com/burst", slug: "burst" });
+  const results = await Promise.all(Array.from({ length: 250 }, () => visit("burst")));
+  assert.ok(results.every((r) => r.status === 302));
+  const end = Date.now() + 10_000;
+  let events = [];
+  while (Date.now() < end) {
+    events = (await w.spied()).filter((e) => e.link_id === l.id);
+    if (events.length >= 250) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(events.length, 250);
+  assert.equal(new Set(events.map((e) => e.id)).size, 250, "distinct events");
+});
