@@ -9,9 +9,10 @@
 //   (b) hot path: ours with HOT_CACHE_TTL_SECONDS=60 (served from the
 //       hot-link cache) vs a JS worker answering a constant 302, one slug.
 // Diagnostics, measured once (round 1), to show where the time goes:
-//   ours cold with no queue consumer (the local broker drops the click
-//   events instead of delivering them), and ours cold/hot with no EVENTS
-//   producer binding at all (the redirect then sends no click event).
+//   ours cold/hot sending each click on its own (CLICK_BATCH_MS=0, no
+//   coalescing), a JS worker doing KV get + one Queue send per click + 302,
+//   and ours cold/hot with no EVENTS producer binding at all (the redirect
+//   then sends no click event).
 //
 // Load comes from autocannon in a separate Node process (this file run
 // with `--load`). Latencies are per response from autocannon's own hrtime
@@ -151,6 +152,16 @@ const JS_KV = `export default { async fetch(req, env) {
   return new Response(null, { status: 302, headers: { Location: r.url, "Cache-Control": "private, max-age=0" } });
 } }`;
 
+// What the per-click Queue send alone costs a JS worker (a diagnostic).
+const JS_KV_SEND = `export default { async fetch(req, env, ctx) {
+  const url = new URL(req.url);
+  const v = await env.LINKS.get("l1:localhost:8787" + url.pathname);
+  if (!v) return new Response("nf", { status: 404 });
+  const r = JSON.parse(v);
+  ctx.waitUntil(env.EVENTS.send({ type: "click", id: crypto.randomUUID(), link_id: r.id, ts: Date.now() }));
+  return new Response(null, { status: 302, headers: { Location: r.url, "Cache-Control": "private, max-age=0" } });
+} }`;
+
 const JS_CONST = `export default { async fetch(req) {
   return new Response(null, { status: 302, headers: { Location: "https://example.com/p/0", "Cache-Control": "private, max-age=0" } });
 } }`;
@@ -162,7 +173,7 @@ export default {
   async fetch() { return new Response(String(seen)); },
 }`;
 
-function ours(ttl, { producer = true } = {}) {
+function ours(ttl, { producer = true, batchMs } = {}) {
   return {
     name: "edgelink",
     modules: [
@@ -177,12 +188,26 @@ function ours(ttl, { producer = true } = {}) {
       HOT_CACHE_TTL_SECONDS: String(ttl),
       ADMIN_TOKEN: "bench-admin-token",
       VISITOR_HASH_SECRET: "bench-visitor-secret",
+      ...(batchMs === undefined ? {} : { CLICK_BATCH_MS: String(batchMs) }),
     },
     kvNamespaces: ["LINKS"],
     d1Databases: ["DB"],
     ...(producer ? { queueProducers: { EVENTS: "edgelink-events" } } : {}),
   };
 }
+
+// The workers-rs floor (bench/floor): a Rust worker answering the same
+// constant 302 as JS_CONST, with no work of its own.
+const FLOOR = path.join(root, "bench/floor/build");
+const rustFloor = {
+  name: "rust-floor",
+  modules: [
+    { type: "ESModule", path: path.join(FLOOR, "index.js") },
+    { type: "CompiledWasm", path: path.join(FLOOR, "index_bg.wasm") },
+  ],
+  modulesRoot: FLOOR,
+  compatibilityDate: COMPAT,
+};
 
 const ackWorker = {
   name: "ack",
@@ -211,7 +236,21 @@ const INSTANCES = {
   },
   ...(DIAGNOSTICS
     ? {
-        oursColdNoConsumer: { label: "ours, cache off, no consumer", workers: [ours(0)], kv: true, loc: LOCATION_OURS },
+        ...(existsSync(path.join(FLOOR, "index_bg.wasm"))
+          ? { rustConst: { label: "Rust floor: constant 302", workers: [rustFloor], loc: LOCATION_JS } }
+          : {}),
+        oursColdPerClick: { label: "ours, cache off, send per click", workers: [ours(0, { batchMs: 0 }), ackWorker], kv: true, ack: true, loc: LOCATION_OURS },
+        oursHotPerClick: { label: "ours, hot cache, send per click", workers: [ours(60, { batchMs: 0 }), ackWorker], kv: true, ack: true, loc: LOCATION_OURS },
+        jsKvSend: {
+          label: "JS: KV get + send + 302",
+          workers: [
+            { name: "js-kv-send", modules: true, script: JS_KV_SEND, compatibilityDate: COMPAT, kvNamespaces: ["LINKS"], queueProducers: { EVENTS: "edgelink-events" } },
+            ackWorker,
+          ],
+          kv: true,
+          ack: true,
+          loc: LOCATION_JS,
+        },
         oursColdNoEvent: { label: "ours, cache off, no event", workers: [ours(0, { producer: false })], kv: true, loc: LOCATION_OURS },
         oursHotNoEvent: { label: "ours, hot cache, no event", workers: [ours(60, { producer: false })], kv: true, loc: LOCATION_OURS },
       }
@@ -224,7 +263,10 @@ const SCENARIOS = [
 ];
 const DIAGS = DIAGNOSTICS
   ? [
-      { scenario: "cold", key: "oursColdNoConsumer", title: "(a) diag" },
+      { scenario: "cold", key: "oursColdPerClick", title: "(a) diag" },
+      { scenario: "cold", key: "jsKvSend", title: "(a) diag" },
+      { scenario: "hot", key: "oursHotPerClick", title: "(b) diag" },
+      ...(existsSync(path.join(FLOOR, "index_bg.wasm")) ? [{ scenario: "hot", key: "rustConst", title: "(b) diag" }] : []),
       { scenario: "cold", key: "oursColdNoEvent", title: "(a) diag" },
       { scenario: "hot", key: "oursHotNoEvent", title: "(b) diag" },
     ]

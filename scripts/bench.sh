@@ -16,6 +16,8 @@ bash scripts/setup.sh
 
 echo "==> build the worker (release)"
 bash scripts/build-worker.sh
+echo "==> build the workers-rs floor (bench/floor: a constant 302 in Rust)"
+(cd bench/floor && worker-build --release)
 
 echo
 echo "==> worker size"

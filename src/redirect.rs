@@ -114,6 +114,7 @@ const DEFAULT_CLICK_BATCH_MS: u64 = 20;
 const CLICK_BATCH_MAX: usize = 100;
 
 thread_local! {
+    static MISSING_QUEUE_LOGGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Click events of this isolate not yet handed to the Queue.
     static PENDING_CLICKS: RefCell<Vec<QueueMessage>> = const { RefCell::new(Vec::new()) };
 }
@@ -131,7 +132,11 @@ fn take_pending() -> Vec<QueueMessage> {
 /// none is stranded; `flush_ms = 0` sends each click on its own.
 fn queue_click(env: &Env, wctx: &Context, event: ClickEvent, flush_ms: u64) {
     let Ok(queue) = env.queue("EVENTS") else {
-        worker::console_error!("click event not queued: no EVENTS binding");
+        // Once per isolate: a deployment without the binding would
+        // otherwise log on every redirect.
+        if !MISSING_QUEUE_LOGGED.with(|f| f.replace(true)) {
+            worker::console_error!("click events are not queued: no EVENTS binding");
+        }
         return;
     };
     let send = |batch: Vec<QueueMessage>| async move {
@@ -173,9 +178,16 @@ fn html(status: u16, body: String) -> worker::Result<Response> {
 pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
     let now = worker::Date::now().as_millis() as i64;
     let method = req.method();
-    let url = req.url()?;
+    // `Request` has parsed the URL once already (its path); the query comes
+    // from the raw string instead of a second parse.
+    let path = req.path();
+    let raw_url = req.inner().url();
+    let raw_query = raw_url
+        .split_once('?')
+        .map(|(_, q)| q.split('#').next().unwrap_or(""))
+        .unwrap_or("");
     // Slug first: garbage never costs a KV read.
-    let Some(slug) = Slug::parse_path(url.path().trim_start_matches('/')) else {
+    let Some(slug) = Slug::parse_path(path.trim_start_matches('/')) else {
         return html(404, pages::not_found());
     };
     if !matches!(method, Method::Get | Method::Head | Method::Post) {
@@ -204,18 +216,13 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
     };
 
     let ua_header = req.headers().get("User-Agent")?.unwrap_or_default();
-    let (qr, query) = split_qr_marker(url.query().unwrap_or(""));
+    let (qr, query) = split_qr_marker(raw_query);
     let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_default();
     let country = req
         .cf()
         .and_then(|cf| cf.country())
         .map(|c| c.to_ascii_uppercase());
-    let visitor = visitor_hash(
-        &cfg.visitor_secret,
-        now.div_euclid(DAY_MS),
-        &ip,
-        &ua_header,
-    );
+    let visitor = visitor_hash(&cfg.visitor_secret, now.div_euclid(DAY_MS), &ip, &ua_header);
 
     // Only a form POST to a password-protected link carries a password.
     let password = if method == Method::Post && record.pw.is_some() {
@@ -288,7 +295,7 @@ async fn lookup(
     if host != default_domain {
         domains.push(default_domain);
     }
-    let kv = env.kv("LINKS")?;
+    let mut kv = None;
     for domain in domains {
         let key = record_key(domain, slug);
         if ttl_ms > 0 {
@@ -296,7 +303,12 @@ async fn lookup(
                 return Ok(Some((domain.to_string(), r)));
             }
         }
-        if let Some(record) = crate::store::records::get(&kv, &key).await? {
+        // The binding only when the cache misses.
+        let store = match &kv {
+            Some(k) => k,
+            None => kv.insert(env.kv("LINKS")?),
+        };
+        if let Some(record) = crate::store::records::get(store, &key).await? {
             let record = Rc::new(record);
             if ttl_ms > 0 {
                 cache_put(key, record.clone(), now + ttl_ms, now);
