@@ -2,7 +2,9 @@
 //! consumer. Domain rules live in `edgelink_core`.
 
 use edgelink_core::{ApiError, ApiResult};
-use worker::{event, Context, Env, MessageBatch, Method, Request, Response};
+use worker::{
+    event, Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent,
+};
 
 mod analytics;
 mod api;
@@ -41,6 +43,13 @@ pub async fn queue(
         return webhooks::consume(batch, env).await;
     }
     analytics::consume(batch, env).await
+}
+
+/// The cron trigger (every minute): re-queues webhook deliveries whose
+/// Queue message was lost (src/webhooks.rs).
+#[event(scheduled)]
+pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    webhooks::sweep(&env).await;
 }
 
 /// Runs an API route and renders its error, if any, in the envelope.

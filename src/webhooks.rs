@@ -10,8 +10,8 @@
 
 use edgelink_core::secrets::new_id;
 use edgelink_core::webhooks::{
-    self as core_webhooks, parse_schedule, retry_delay, AttemptResult, DeliveryMessage, WebhookUrl,
-    TIMEOUT_MS,
+    self as core_webhooks, parse_schedule, resume_attempt, retry_delay, AttemptResult,
+    DeliveryMessage, WebhookUrl, OVERDUE_MS, TIMEOUT_MS,
 };
 use futures_util::future::{join_all, select, Either};
 use serde_json::Value;
@@ -60,7 +60,55 @@ pub async fn emit(ctx: &Ctx, workspace_id: &str, event: &str, data: Value) {
 
 /// Puts first attempts of `ids` on the webhooks Queue.
 pub async fn enqueue(env: &Env, ids: &[String]) {
-    if ids.is_empty() {
+    let messages = ids
+        .iter()
+        .map(|id| DeliveryMessage {
+            delivery: id.clone(),
+            attempt: 1,
+        })
+        .collect();
+    send_messages(env, messages).await;
+}
+
+/// The cron sweeper: pending deliveries whose next attempt is overdue by
+/// [`OVERDUE_MS`] lost their Queue message (a send that failed after their
+/// row was written, or a run that died mid-attempt); they are queued again
+/// at the attempt they were at. A message that was only slow and arrives
+/// as well is dropped by the claim, so this never sends twice.
+pub async fn sweep(env: &Env) {
+    let rows = match env.d1("DB") {
+        Ok(db) => store::overdue(&db, now_ms() - OVERDUE_MS, 100).await,
+        Err(e) => {
+            console_error!("webhooks: sweep: D1 binding: {e:?}");
+            return;
+        }
+    };
+    let rows = match rows {
+        Ok(r) => r,
+        Err(e) => {
+            console_error!("webhooks: sweep failed: {e:?}");
+            return;
+        }
+    };
+    if rows.is_empty() {
+        return;
+    }
+    console_log!(
+        "webhooks: sweep re-queues {} overdue deliveries",
+        rows.len()
+    );
+    let messages = rows
+        .iter()
+        .map(|r| DeliveryMessage {
+            delivery: r.id.clone(),
+            attempt: resume_attempt(r.attempts, r.last_attempt_at, r.next_attempt_at),
+        })
+        .collect();
+    send_messages(env, messages).await;
+}
+
+async fn send_messages(env: &Env, messages: Vec<DeliveryMessage>) {
+    if messages.is_empty() {
         return;
     }
     let queue = match env.queue("WEBHOOKS") {
@@ -68,18 +116,11 @@ pub async fn enqueue(env: &Env, ids: &[String]) {
         Err(e) => {
             console_error!(
                 "webhooks: no WEBHOOKS queue binding, {} deliveries stay pending: {e:?}",
-                ids.len()
+                messages.len()
             );
             return;
         }
     };
-    let messages: Vec<DeliveryMessage> = ids
-        .iter()
-        .map(|id| DeliveryMessage {
-            delivery: id.clone(),
-            attempt: 1,
-        })
-        .collect();
     // sendBatch takes at most 100 messages.
     for chunk in messages.chunks(100) {
         if let Err(e) = queue.send_batch(chunk.to_vec()).await {

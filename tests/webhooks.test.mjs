@@ -375,6 +375,54 @@ describe("deliveries through the queue", () => {
   });
 });
 
+describe("cron sweep", () => {
+  test("deliveries whose queue message was lost are sent by the sweep, at the attempt they were at", async () => {
+    const h = await hook(["domain.verified"]);
+    const { workspace_id: ws } = await w.db.prepare("SELECT workspace_id FROM webhooks WHERE id = ?1").bind(h.id).first();
+    const now = Date.now();
+    const rows = [
+      // never attempted: its message was never sent
+      ["whd_lost_never", 0, null, now - 300_000],
+      // attempt 1 failed long ago and scheduled attempt 2, whose message was lost
+      ["whd_lost_next", 1, now - 400_000, now - 300_000],
+      // attempt 1 claimed, never finished (the run died)
+      ["whd_lost_crash", 1, now - 200_000, now - 300_000],
+      // not overdue yet: left alone
+      ["whd_not_due", 0, null, now + 60_000],
+    ];
+    for (const [id, attempts, last, next] of rows) {
+      const payload = JSON.stringify({ id: `evt_${id}`, event: "domain.verified", createdAt: "2026-01-01T00:00:00Z", data: {} });
+      await w.db
+        .prepare(
+          "INSERT INTO webhook_deliveries (id, webhook_id, workspace_id, event, event_id, payload, status, attempts, last_attempt_at, next_attempt_at, created_at) " +
+            "VALUES (?1, ?2, ?3, 'domain.verified', ?4, ?5, 'pending', ?6, ?7, ?8, ?8)",
+        )
+        .bind(id, h.id, ws, `evt_${id}`, payload, attempts, last, next)
+        .run();
+    }
+    const worker = await w.mf.getWorker();
+    await worker.scheduled({ cron: "* * * * *" });
+    const got = await rx.waitFor(h.path, 3);
+    await sleep(1000);
+    const byId = Object.fromEntries(rx.got(h.path).map((r) => [r.headers["x-webhook-delivery"], r]));
+    assert.deepEqual(Object.keys(byId).sort(), ["whd_lost_crash", "whd_lost_never", "whd_lost_next"]);
+    assert.equal(got.length, 3);
+    assert.equal(byId.whd_lost_never.headers["x-webhook-attempt"], "1");
+    assert.equal(byId.whd_lost_next.headers["x-webhook-attempt"], "2");
+    assert.equal(byId.whd_lost_crash.headers["x-webhook-attempt"], "1");
+    for (const r of got) verify(r, h.secret);
+    const log = Object.fromEntries((await logUntil(h, (d) => d.filter((x) => x.status === "success").length === 3)).map((d) => [d.id, d]));
+    assert.equal(log.whd_lost_never.status, "success");
+    assert.equal(log.whd_lost_next.attempts, 2);
+    assert.equal(log.whd_not_due.status, "pending");
+    assert.equal(log.whd_not_due.attempts, 0);
+    // A second sweep finds nothing overdue.
+    await worker.scheduled({ cron: "* * * * *" });
+    await sleep(1500);
+    assert.equal(rx.got(h.path).length, 3);
+  });
+});
+
 describe("click and qr.scanned", () => {
   test("a link with webhook: true sends click events with its webhookScene; others do not", async () => {
     const h = await hook(["click"]);

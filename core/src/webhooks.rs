@@ -339,6 +339,25 @@ pub fn parse_schedule(raw: Option<&str>) -> Vec<u32> {
     }
 }
 
+/// A pending delivery whose next attempt is this long overdue lost its
+/// Queue message (a send that failed after the row was written, or a run
+/// that died mid-attempt); the sweeper queues it again.
+pub const OVERDUE_MS: i64 = 120_000;
+
+/// The attempt a swept pending delivery should make: the first when none
+/// was made; the next when the last one finished (it scheduled
+/// `next_attempt_at` after itself); the same one again when it was claimed
+/// but never finished (the claim is stale by then, so it can be re-taken).
+pub fn resume_attempt(attempts: i64, last_attempt_at: Option<i64>, next_attempt_at: i64) -> u32 {
+    let attempts = attempts.max(0) as u32;
+    match last_attempt_at {
+        None => attempts + 1,
+        Some(_) if attempts == 0 => 1,
+        Some(last) if next_attempt_at > last => attempts + 1,
+        Some(_) => attempts,
+    }
+}
+
 /// What the delivery log keeps of one attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptResult {
@@ -623,6 +642,17 @@ mod tests {
         assert_eq!(v["data"]["scene"], "promo");
         assert_eq!(v["data"]["click"]["country"], "DE");
         assert!(!body.contains("secret-hash"));
+    }
+
+    #[test]
+    fn swept_deliveries_resume_at_the_right_attempt() {
+        // Never attempted (its message was never sent).
+        assert_eq!(resume_attempt(0, None, 1_000), 1);
+        // Attempt 2 failed at t=5000 and scheduled attempt 3 for t=35000.
+        assert_eq!(resume_attempt(2, Some(5_000), 35_000), 3);
+        // Attempt 3 was claimed at t=40000 (after its scheduled time) and
+        // never finished: do attempt 3 again.
+        assert_eq!(resume_attempt(3, Some(40_000), 35_000), 3);
     }
 
     #[test]

@@ -439,3 +439,23 @@ pub async fn delivery(
     )
     .await
 }
+
+/// A pending delivery whose next attempt is overdue (see `sweep`).
+#[derive(Deserialize)]
+pub struct Overdue {
+    pub id: String,
+    pub attempts: i64,
+    pub last_attempt_at: Option<i64>,
+    pub next_attempt_at: i64,
+}
+
+/// Pending deliveries due before `before`, oldest first.
+pub async fn overdue(db: &D1Database, before: i64, limit: i64) -> ApiResult<Vec<Overdue>> {
+    all(
+        db,
+        "SELECT id, attempts, last_attempt_at, next_attempt_at FROM webhook_deliveries \
+         WHERE status = 'pending' AND next_attempt_at < ?1 ORDER BY next_attempt_at LIMIT ?2",
+        &[int(before), int(limit)],
+    )
+    .await
+}
