@@ -191,3 +191,26 @@ pub fn set_headers(resp: &mut Response, headers: &[(&str, String)]) {
         let _ = h.set(k, v);
     }
 }
+
+/// An outgoing fetch that gives up after `timeout_ms` (aborting it).
+/// Errors are short descriptions for logs and delivery records.
+pub async fn fetch_with_timeout(req: Request, timeout_ms: u64) -> Result<worker::Response, String> {
+    use futures_util::future::{select, Either};
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let fetch = worker::Fetch::Request(req);
+    let sending = Box::pin(fetch.send_with_signal(&signal));
+    let timeout = Box::pin(worker::Delay::from(std::time::Duration::from_millis(
+        timeout_ms,
+    )));
+    let outcome = select(sending, timeout).await;
+    let result = match outcome {
+        Either::Left((Ok(resp), _)) => Ok(resp),
+        Either::Left((Err(e), _)) => Err(format!("request failed: {e}")),
+        Either::Right(_) => {
+            controller.abort();
+            Err(format!("timed out after {timeout_ms} ms"))
+        }
+    };
+    result
+}

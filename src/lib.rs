@@ -143,6 +143,11 @@ async fn route(ctx: &Ctx, req: &mut Request, method: &Method, seg: &[&str]) -> R
         (Patch, ["qr", id]) => api::qr::update(ctx, c, req, id).await,
         (Delete, ["qr", id]) => api::qr::delete(ctx, c, id).await,
         (Get, ["qr", id, "download"]) => api::qr::download(ctx, c, req, id).await,
+        (Get, ["domains"]) => api::domains::list(ctx, c, req).await,
+        (Post, ["domains"]) => api::domains::create(ctx, c, req).await,
+        (Get, ["domains", id]) => api::domains::get(ctx, c, id).await,
+        (Delete, ["domains", id]) => api::domains::delete(ctx, c, id).await,
+        (Post, ["domains", id, "verify"]) => api::domains::verify(ctx, c, id).await,
         (Get, ["webhooks"]) => api::webhooks::list(ctx, c, req).await,
         (Post, ["webhooks"]) => api::webhooks::create(ctx, c, req).await,
         (Get, ["webhooks", id]) => api::webhooks::get(ctx, c, id).await,
@@ -173,6 +178,9 @@ fn known_path(seg: &[&str]) -> bool {
             | ["qr"]
             | ["qr", _]
             | ["qr", _, "download"]
+            | ["domains"]
+            | ["domains", _]
+            | ["domains", _, "verify"]
             | ["webhooks"]
             | ["webhooks", _]
             | ["webhooks", _, "test"]

@@ -196,9 +196,13 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
         return Ok(r);
     }
     let cfg = config(&env);
-    let host = req
-        .headers()
-        .get("Host")?
+    // The URL's host is the Host header the visitor sent (the runtime
+    // builds the URL from it), and stays right when a test harness or an
+    // internal hop rewrites the header.
+    let host = raw_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+        .filter(|h| !h.is_empty())
         .map(|h| h.to_ascii_lowercase())
         .unwrap_or_else(|| cfg.default_domain.clone());
 

@@ -13,13 +13,11 @@ use edgelink_core::webhooks::{
     self as core_webhooks, parse_schedule, resume_attempt, retry_delay, AttemptResult,
     DeliveryMessage, WebhookUrl, OVERDUE_MS, TIMEOUT_MS,
 };
-use futures_util::future::{join_all, select, Either};
+use futures_util::future::join_all;
 use serde_json::Value;
-use std::time::Duration;
 use worker::{
-    console_error, console_log, AbortController, D1Database, Delay, Env, Fetch, Headers,
-    MessageBatch, MessageBuilder, MessageExt, Method, QueueRetryOptionsBuilder, Request,
-    RequestInit, RequestRedirect,
+    console_error, console_log, D1Database, Env, Headers, MessageBatch, MessageBuilder, MessageExt,
+    Method, QueueRetryOptionsBuilder, Request, RequestInit, RequestRedirect,
 };
 
 use crate::http::{random_bytes, Ctx};
@@ -314,14 +312,9 @@ pub async fn send(hook: &Webhook, job: &Claimed) -> AttemptResult {
         Ok(r) => r,
         Err(e) => return fail(format!("bad request: {e}")),
     };
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(req);
-    let sending = Box::pin(fetch.send_with_signal(&signal));
-    let timeout = Box::pin(Delay::from(Duration::from_millis(TIMEOUT_MS as u64)));
-    let outcome = select(sending, timeout).await;
-    let result = match outcome {
-        Either::Left((Ok(mut resp), _)) => {
+    let outcome = crate::http::fetch_with_timeout(req, TIMEOUT_MS as u64).await;
+    match outcome {
+        Ok(mut resp) => {
             let status = resp.status_code();
             let text = resp.text().await.unwrap_or_default();
             AttemptResult {
@@ -331,11 +324,6 @@ pub async fn send(hook: &Webhook, job: &Claimed) -> AttemptResult {
                 response: Some(core_webhooks::truncate_response(&text)),
             }
         }
-        Either::Left((Err(e), _)) => fail(format!("request failed: {e}")),
-        Either::Right(_) => {
-            controller.abort();
-            fail(format!("timed out after {} ms", TIMEOUT_MS))
-        }
-    };
-    result
+        Err(e) => fail(e),
+    }
 }

@@ -4,6 +4,7 @@
 //! arguments, so every rule unit-tests natively with `cargo test`.
 
 pub mod country;
+pub mod domains;
 pub mod error;
 pub mod events;
 pub mod input;

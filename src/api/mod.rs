@@ -1,6 +1,7 @@
 //! JSON API handlers: parse → core → store → render.
 
 pub mod admin;
+pub mod domains;
 pub mod groups;
 pub mod keys;
 pub mod links;

@@ -1,6 +1,7 @@
 //! D1 and KV access. Each SQL statement and KV key format lives in one of
 //! these modules; parameters are always bound, never formatted in.
 
+pub mod domains;
 pub mod groups;
 pub mod keys;
 pub mod links;
