@@ -102,6 +102,9 @@ async fn route(ctx: &Ctx, req: &mut Request, method: &Method, seg: &[&str]) -> R
                 vec![],
             );
         }
+        // Public: this API's own description.
+        (Get, ["api", "v1", "openapi.json"]) => return (Ok(api::openapi()), vec![]),
+        (_, ["api", "v1", "openapi.json"]) => return (Err(ApiError::MethodNotAllowed), vec![]),
         // Public, no key: limited per client IP instead (src/api/qr.rs).
         (Post, ["api", "v1", "qr", "generate"]) => return api::qr::generate(ctx, req).await,
         (_, ["api", "v1", "qr", "generate"]) => return (Err(ApiError::MethodNotAllowed), vec![]),
