@@ -208,3 +208,35 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_log ON webhook_deliveries (webhook
 CREATE INDEX IF NOT EXISTS webhook_deliveries_event ON webhook_deliveries (event_id);
 
 CREATE INDEX IF NOT EXISTS domains_workspace ON domains (workspace_id, created_at);
+
+-- Link-in-bio galleries, served at /bio/{slug} once published.
+CREATE TABLE IF NOT EXISTS galleries (
+  id            TEXT PRIMARY KEY,
+  workspace_id  TEXT NOT NULL REFERENCES workspaces(id),
+  slug          TEXT NOT NULL UNIQUE,               -- lower-case
+  title         TEXT NOT NULL,
+  bio           TEXT,
+  avatar_url    TEXT,
+  theme         TEXT NOT NULL DEFAULT 'default',
+  custom_css    TEXT,
+  is_published  INTEGER NOT NULL DEFAULT 0,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS galleries_workspace ON galleries (workspace_id, created_at);
+
+CREATE TABLE IF NOT EXISTS gallery_items (
+  id            TEXT PRIMARY KEY,
+  gallery_id    TEXT NOT NULL,
+  workspace_id  TEXT NOT NULL,
+  type          TEXT NOT NULL,                      -- link | header | divider | embed | image
+  title         TEXT,
+  url           TEXT,
+  image_url     TEXT,
+  embed_type    TEXT,
+  embed_data    TEXT,                               -- JSON object
+  position      INTEGER NOT NULL,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS gallery_items_order ON gallery_items (gallery_id, position);

@@ -28,6 +28,14 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
         let ctx = Ctx::new(env);
         return Ok(api_response(&ctx, req).await);
     }
+    if let Some(slug) = path.strip_prefix("/bio/") {
+        if matches!(req.method(), Method::Get | Method::Head) {
+            let ctx = Ctx::new(env);
+            return Ok(api::galleries::page(&ctx, slug)
+                .await
+                .unwrap_or_else(|e| error_response(&e)));
+        }
+    }
     redirect::handle(req, env, wctx).await
 }
 
@@ -146,6 +154,23 @@ async fn route(ctx: &Ctx, req: &mut Request, method: &Method, seg: &[&str]) -> R
         (Patch, ["qr", id]) => api::qr::update(ctx, c, req, id).await,
         (Delete, ["qr", id]) => api::qr::delete(ctx, c, id).await,
         (Get, ["qr", id, "download"]) => api::qr::download(ctx, c, req, id).await,
+        (Get, ["galleries"]) => api::galleries::list(ctx, c, req).await,
+        (Post, ["galleries"]) => api::galleries::create(ctx, c, req).await,
+        (Get, ["galleries", id]) => api::galleries::get(ctx, c, id).await,
+        (Patch, ["galleries", id]) => api::galleries::update(ctx, c, req, id).await,
+        (Delete, ["galleries", id]) => api::galleries::delete(ctx, c, id).await,
+        (Post, ["galleries", id, "publish"]) => api::galleries::publish(ctx, c, req, id).await,
+        (Get, ["galleries", id, "items"]) => api::galleries::list_items(ctx, c, id).await,
+        (Post, ["galleries", id, "items"]) => api::galleries::create_item(ctx, c, req, id).await,
+        (Patch, ["galleries", id, "items", "reorder"]) => {
+            api::galleries::reorder(ctx, c, req, id).await
+        }
+        (Patch, ["galleries", id, "items", item]) => {
+            api::galleries::update_item(ctx, c, req, id, item).await
+        }
+        (Delete, ["galleries", id, "items", item]) => {
+            api::galleries::delete_item(ctx, c, id, item).await
+        }
         (Get, ["domains"]) => api::domains::list(ctx, c, req).await,
         (Post, ["domains"]) => api::domains::create(ctx, c, req).await,
         (Get, ["domains", id]) => api::domains::get(ctx, c, id).await,
@@ -181,6 +206,11 @@ fn known_path(seg: &[&str]) -> bool {
             | ["qr"]
             | ["qr", _]
             | ["qr", _, "download"]
+            | ["galleries"]
+            | ["galleries", _]
+            | ["galleries", _, "publish"]
+            | ["galleries", _, "items"]
+            | ["galleries", _, "items", _]
             | ["domains"]
             | ["domains", _]
             | ["domains", _, "verify"]

@@ -7,6 +7,7 @@ pub mod country;
 pub mod domains;
 pub mod error;
 pub mod events;
+pub mod galleries;
 pub mod input;
 pub mod link;
 pub mod pages;

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod domains;
+pub mod galleries;
 pub mod groups;
 pub mod keys;
 pub mod links;
@@ -81,6 +82,8 @@ mod tests {
                 out.insert(format!("{prefix}{} {full}", method.to_lowercase()));
             }
         }
+        // Served by `fetch` in lib.rs before the API router.
+        out.insert("get /bio/{}".to_string());
         out
     }
 

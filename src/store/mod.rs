@@ -2,6 +2,7 @@
 //! these modules; parameters are always bound, never formatted in.
 
 pub mod domains;
+pub mod galleries;
 pub mod groups;
 pub mod keys;
 pub mod links;

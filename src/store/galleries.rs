@@ -1,0 +1,319 @@
+//! `galleries` and `gallery_items`: link-in-bio pages of a workspace.
+
+use super::{all, first, int, opt_text, run, run_unique, stmt, text, Count};
+use edgelink_core::galleries::ItemInput;
+use edgelink_core::time::format_rfc3339;
+use edgelink_core::ApiResult;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::D1Database;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Gallery {
+    pub id: String,
+    pub workspace_id: String,
+    pub slug: String,
+    pub title: String,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub theme: String,
+    pub custom_css: Option<String>,
+    pub is_published: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Gallery {
+    /// `items` in page order; `page_url` is where it is (or would be) served.
+    pub fn to_json(&self, page_url: &str, items: &[Item]) -> Value {
+        json!({
+            "id": self.id,
+            "slug": self.slug,
+            "title": self.title,
+            "bio": self.bio,
+            "avatarUrl": self.avatar_url,
+            "theme": self.theme,
+            "customCss": self.custom_css,
+            "isPublished": self.is_published != 0,
+            "url": page_url,
+            "items": items.iter().map(Item::to_json).collect::<Vec<_>>(),
+            "createdAt": format_rfc3339(self.created_at),
+            "updatedAt": format_rfc3339(self.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Item {
+    pub id: String,
+    pub gallery_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub image_url: Option<String>,
+    pub embed_type: Option<String>,
+    pub embed_data: Option<String>,
+    pub position: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Item {
+    pub fn input(&self) -> ItemInput {
+        ItemInput {
+            kind: self.kind.clone(),
+            title: self.title.clone(),
+            url: self.url.clone(),
+            image_url: self.image_url.clone(),
+            embed_type: self.embed_type.clone(),
+            embed_data: self
+                .embed_data
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok()),
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "type": self.kind,
+            "title": self.title,
+            "url": self.url,
+            "imageUrl": self.image_url,
+            "embedType": self.embed_type,
+            "embedData": self.embed_data.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()),
+            "position": self.position,
+            "createdAt": format_rfc3339(self.created_at),
+            "updatedAt": format_rfc3339(self.updated_at),
+        })
+    }
+}
+
+const COLUMNS: &str = "id, workspace_id, slug, title, bio, avatar_url, theme, custom_css, \
+    is_published, created_at, updated_at";
+const ITEM_COLUMNS: &str = "id, gallery_id, type, title, url, image_url, embed_type, embed_data, \
+    position, created_at, updated_at";
+
+pub enum Insert {
+    Done,
+    OverQuota,
+    SlugTaken,
+}
+
+pub async fn insert(db: &D1Database, g: &Gallery, max: i64) -> ApiResult<Insert> {
+    let changed = run_unique(
+        db,
+        &format!(
+            "INSERT INTO galleries ({COLUMNS}) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9 \
+             WHERE (SELECT COUNT(*) FROM galleries WHERE workspace_id = ?2) < ?10"
+        ),
+        &[
+            text(&g.id),
+            text(&g.workspace_id),
+            text(&g.slug),
+            text(&g.title),
+            opt_text(g.bio.as_deref()),
+            opt_text(g.avatar_url.as_deref()),
+            text(&g.theme),
+            opt_text(g.custom_css.as_deref()),
+            int(g.created_at),
+            int(max),
+        ],
+    )
+    .await?;
+    Ok(match changed {
+        None => Insert::SlugTaken,
+        Some(0) => Insert::OverQuota,
+        Some(_) => Insert::Done,
+    })
+}
+
+/// False when the new slug is taken.
+pub async fn update(db: &D1Database, g: &Gallery) -> ApiResult<bool> {
+    Ok(run_unique(
+        db,
+        "UPDATE galleries SET slug = ?3, title = ?4, bio = ?5, avatar_url = ?6, theme = ?7, \
+         custom_css = ?8, is_published = ?9, updated_at = ?10 WHERE id = ?1 AND workspace_id = ?2",
+        &[
+            text(&g.id),
+            text(&g.workspace_id),
+            text(&g.slug),
+            text(&g.title),
+            opt_text(g.bio.as_deref()),
+            opt_text(g.avatar_url.as_deref()),
+            text(&g.theme),
+            opt_text(g.custom_css.as_deref()),
+            int(g.is_published),
+            int(g.updated_at),
+        ],
+    )
+    .await?
+    .is_some())
+}
+
+pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<Gallery>> {
+    first(
+        db,
+        &format!("SELECT {COLUMNS} FROM galleries WHERE id = ?1 AND workspace_id = ?2"),
+        &[text(id), text(workspace_id)],
+    )
+    .await
+}
+
+/// The published gallery at `/bio/{slug}`.
+pub async fn published(db: &D1Database, slug: &str) -> ApiResult<Option<Gallery>> {
+    first(
+        db,
+        &format!("SELECT {COLUMNS} FROM galleries WHERE slug = ?1 AND is_published = 1"),
+        &[text(slug)],
+    )
+    .await
+}
+
+pub async fn list(
+    db: &D1Database,
+    workspace_id: &str,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<Gallery>, i64)> {
+    let total: Option<Count> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM galleries WHERE workspace_id = ?1",
+        &[text(workspace_id)],
+    )
+    .await?;
+    let rows = all(
+        db,
+        &format!(
+            "SELECT {COLUMNS} FROM galleries WHERE workspace_id = ?1 \
+             ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
+        ),
+        &[text(workspace_id), int(limit), int(offset)],
+    )
+    .await?;
+    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+}
+
+/// Deletes the gallery and its items in one transaction.
+pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
+    let results = db
+        .batch(vec![
+            stmt(
+                db,
+                "DELETE FROM gallery_items WHERE gallery_id = ?1 AND workspace_id = ?2",
+                &[text(id), text(workspace_id)],
+            )?,
+            stmt(
+                db,
+                "DELETE FROM galleries WHERE id = ?1 AND workspace_id = ?2",
+                &[text(id), text(workspace_id)],
+            )?,
+        ])
+        .await
+        .map_err(crate::http::internal("D1 gallery delete"))?;
+    Ok(results
+        .get(1)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0)
+}
+
+pub async fn items(db: &D1Database, gallery_id: &str) -> ApiResult<Vec<Item>> {
+    all(
+        db,
+        &format!(
+            "SELECT {ITEM_COLUMNS} FROM gallery_items WHERE gallery_id = ?1 ORDER BY position, created_at"
+        ),
+        &[text(gallery_id)],
+    )
+    .await
+}
+
+/// Appends an item unless the gallery has `max`; false then.
+pub async fn insert_item(
+    db: &D1Database,
+    workspace_id: &str,
+    it: &Item,
+    max: i64,
+) -> ApiResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Pos {
+        position: i64,
+    }
+    let row: Option<Pos> = first(
+        db,
+        &format!(
+            "INSERT INTO gallery_items ({ITEM_COLUMNS}, workspace_id) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+               COALESCE((SELECT MAX(position) + 1 FROM gallery_items WHERE gallery_id = ?2), 0), ?9, ?9, ?10 \
+             WHERE (SELECT COUNT(*) FROM gallery_items WHERE gallery_id = ?2) < ?11 \
+             RETURNING position"
+        ),
+        &[
+            text(&it.id),
+            text(&it.gallery_id),
+            text(&it.kind),
+            opt_text(it.title.as_deref()),
+            opt_text(it.url.as_deref()),
+            opt_text(it.image_url.as_deref()),
+            opt_text(it.embed_type.as_deref()),
+            opt_text(it.embed_data.as_deref()),
+            int(it.created_at),
+            text(workspace_id),
+            int(max),
+        ],
+    )
+    .await?;
+    Ok(row.map(|r| r.position))
+}
+
+pub async fn update_item(db: &D1Database, it: &Item) -> ApiResult<bool> {
+    Ok(run(
+        db,
+        "UPDATE gallery_items SET type = ?3, title = ?4, url = ?5, image_url = ?6, \
+         embed_type = ?7, embed_data = ?8, updated_at = ?9 WHERE id = ?1 AND gallery_id = ?2",
+        &[
+            text(&it.id),
+            text(&it.gallery_id),
+            text(&it.kind),
+            opt_text(it.title.as_deref()),
+            opt_text(it.url.as_deref()),
+            opt_text(it.image_url.as_deref()),
+            opt_text(it.embed_type.as_deref()),
+            opt_text(it.embed_data.as_deref()),
+            int(it.updated_at),
+        ],
+    )
+    .await?
+        > 0)
+}
+
+pub async fn delete_item(db: &D1Database, gallery_id: &str, id: &str) -> ApiResult<bool> {
+    Ok(run(
+        db,
+        "DELETE FROM gallery_items WHERE id = ?1 AND gallery_id = ?2",
+        &[text(id), text(gallery_id)],
+    )
+    .await?
+        > 0)
+}
+
+/// Positions 0.. in the order given (one statement: the ids as JSON).
+pub async fn reorder(db: &D1Database, gallery_id: &str, ids: &[String], now: i64) -> ApiResult<()> {
+    run(
+        db,
+        "UPDATE gallery_items SET position = (SELECT CAST(j.key AS INTEGER) FROM json_each(?2) j \
+           WHERE j.value = gallery_items.id), updated_at = ?3 \
+         WHERE gallery_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        &[
+            text(gallery_id),
+            text(&serde_json::to_string(ids).unwrap_or_default()),
+            int(now),
+        ],
+    )
+    .await
+    .map(|_| ())
+}
