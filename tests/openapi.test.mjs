@@ -63,7 +63,7 @@ test("responses carry exactly the documented fields", async () => {
   conforms("Domain", dom.body.data);
   const k = await w.api("POST", "/api/v1/keys", { key, body: { name: "docs" } });
   conforms("ApiKey", k.body.data);
-  const gal = await w.api("POST", "/api/v1/galleries", { key, body: { slug: "docs", title: "Docs" } });
+  const gal = await w.api("POST", "/api/v1/galleries", { key, body: { slug: "docs-page", title: "Docs" } });
   conforms("Gallery", gal.body.data);
   const itm = await w.api("POST", `/api/v1/galleries/${gal.body.data.id}/items`, { key, body: { type: "link", title: "x", url: "https://example.com" } });
   conforms("GalleryItem", itm.body.data);
