@@ -1,6 +1,6 @@
 //! `domains` table: a workspace's custom short domains.
 
-use super::{all, first, int, run_unique, text, Count};
+use super::{first, int, page, run_unique, text};
 use edgelink_core::domains::{record_name, record_value};
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::ApiResult;
@@ -39,10 +39,9 @@ impl Domain {
     }
 }
 
-const SELECT: &str = "SELECT d.id, d.workspace_id, d.domain, d.verification_token, d.verified, \
+const COLUMNS: &str = "d.id, d.workspace_id, d.domain, d.verification_token, d.verified, \
     d.created_at, d.verified_at, \
-    (SELECT COUNT(*) FROM links l WHERE l.domain = d.domain AND l.workspace_id = d.workspace_id) AS link_count \
-    FROM domains d";
+    (SELECT COUNT(*) FROM links l WHERE l.domain = d.domain AND l.workspace_id = d.workspace_id) AS link_count";
 
 pub enum Insert {
     Done,
@@ -78,7 +77,7 @@ pub async fn insert(db: &D1Database, d: &Domain, max: i64) -> ApiResult<Insert> 
 pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<Domain>> {
     first(
         db,
-        &format!("{SELECT} WHERE d.id = ?1 AND d.workspace_id = ?2"),
+        &format!("SELECT {COLUMNS} FROM domains d WHERE d.id = ?1 AND d.workspace_id = ?2"),
         &[text(id), text(workspace_id)],
     )
     .await
@@ -90,21 +89,16 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<Domain>, i64)> {
-    let total: Option<Count> = first(
+    page(
         db,
-        "SELECT COUNT(*) AS n FROM domains WHERE workspace_id = ?1",
+        COLUMNS,
+        "FROM domains d WHERE d.workspace_id = ?1",
+        "d.created_at DESC, d.id DESC",
         &[text(workspace_id)],
+        limit,
+        offset,
     )
-    .await?;
-    let rows = all(
-        db,
-        &format!(
-            "{SELECT} WHERE d.workspace_id = ?1 ORDER BY d.created_at DESC, d.id DESC LIMIT ?2 OFFSET ?3"
-        ),
-        &[text(workspace_id), int(limit), int(offset)],
-    )
-    .await?;
-    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+    .await
 }
 
 /// Marks it verified; false when it already was (so the event is raised once).

@@ -1,6 +1,6 @@
 //! `galleries` and `gallery_items`: link-in-bio pages of a workspace.
 
-use super::{all, first, int, opt_text, run, run_unique, stmt, text, Count};
+use super::{all, delete_with_children, first, int, opt_text, page, run, run_unique, text};
 use edgelink_core::galleries::ItemInput;
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::ApiResult;
@@ -178,47 +178,27 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<Gallery>, i64)> {
-    let total: Option<Count> = first(
+    page(
         db,
-        "SELECT COUNT(*) AS n FROM galleries WHERE workspace_id = ?1",
+        COLUMNS,
+        "FROM galleries WHERE workspace_id = ?1",
+        "created_at DESC, id DESC",
         &[text(workspace_id)],
+        limit,
+        offset,
     )
-    .await?;
-    let rows = all(
-        db,
-        &format!(
-            "SELECT {COLUMNS} FROM galleries WHERE workspace_id = ?1 \
-             ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
-        ),
-        &[text(workspace_id), int(limit), int(offset)],
-    )
-    .await?;
-    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+    .await
 }
 
 /// Deletes the gallery and its items in one transaction.
 pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
-    let results = db
-        .batch(vec![
-            stmt(
-                db,
-                "DELETE FROM gallery_items WHERE gallery_id = ?1 AND workspace_id = ?2",
-                &[text(id), text(workspace_id)],
-            )?,
-            stmt(
-                db,
-                "DELETE FROM galleries WHERE id = ?1 AND workspace_id = ?2",
-                &[text(id), text(workspace_id)],
-            )?,
-        ])
-        .await
-        .map_err(crate::http::internal("D1 gallery delete"))?;
-    Ok(results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0)
+    delete_with_children(
+        db,
+        "DELETE FROM gallery_items WHERE gallery_id = ?1 AND workspace_id = ?2",
+        "DELETE FROM galleries WHERE id = ?1 AND workspace_id = ?2",
+        &[text(id), text(workspace_id)],
+    )
+    .await
 }
 
 pub async fn items(db: &D1Database, gallery_id: &str) -> ApiResult<Vec<Item>> {

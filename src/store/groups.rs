@@ -1,6 +1,6 @@
 //! `groups` table.
 
-use super::{all, first, int, opt_text, run, text, Count};
+use super::{first, int, opt_text, page, run, text};
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::ApiResult;
 use serde::Deserialize;
@@ -30,6 +30,7 @@ impl Group {
     }
 }
 
+const COLUMNS: &str = "g.*, (SELECT COUNT(*) FROM links l WHERE l.workspace_id = g.workspace_id AND l.group_id = g.id) AS link_count";
 const SELECT: &str = "SELECT g.*, (SELECT COUNT(*) FROM links l WHERE l.workspace_id = g.workspace_id AND l.group_id = g.id) AS link_count FROM groups g";
 
 pub async fn insert(db: &D1Database, g: &Group) -> ApiResult<()> {
@@ -67,19 +68,16 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<Group>, i64)> {
-    let total: Option<Count> = first(
+    page(
         db,
-        "SELECT COUNT(*) AS n FROM groups WHERE workspace_id = ?1",
+        COLUMNS,
+        "FROM groups g WHERE g.workspace_id = ?1",
+        "g.created_at DESC, g.rowid DESC",
         &[text(workspace_id)],
+        limit,
+        offset,
     )
-    .await?;
-    let rows = all(
-        db,
-        &format!("{SELECT} WHERE g.workspace_id = ?1 ORDER BY g.created_at DESC, g.rowid DESC LIMIT ?2 OFFSET ?3"),
-        &[text(workspace_id), int(limit), int(offset)],
-    )
-    .await?;
-    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+    .await
 }
 
 pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {

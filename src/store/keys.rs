@@ -1,7 +1,7 @@
 //! `api_keys` table. Keys are looked up by their SHA-256; the key itself
 //! is never stored.
 
-use super::{all, first, int, run, stmt, text, Count};
+use super::{first, int, page, run, stmt, text};
 use edgelink_core::ApiResult;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -85,20 +85,16 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<ApiKey>, i64)> {
-    let total: Option<Count> = first(
+    page(
         db,
-        "SELECT COUNT(*) AS n FROM api_keys WHERE workspace_id = ?1 AND revoked_at IS NULL",
+        "*",
+        "FROM api_keys WHERE workspace_id = ?1 AND revoked_at IS NULL",
+        "created_at DESC, rowid DESC",
         &[text(workspace_id)],
+        limit,
+        offset,
     )
-    .await?;
-    let rows = all(
-        db,
-        "SELECT * FROM api_keys WHERE workspace_id = ?1 AND revoked_at IS NULL \
-         ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3",
-        &[text(workspace_id), int(limit), int(offset)],
-    )
-    .await?;
-    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+    .await
 }
 
 pub async fn revoke(db: &D1Database, workspace_id: &str, id: &str, now: i64) -> ApiResult<bool> {

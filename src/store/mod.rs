@@ -104,3 +104,56 @@ pub async fn run_unique(db: &D1Database, sql: &str, args: &[JsValue]) -> ApiResu
 pub struct Count {
     pub n: i64,
 }
+
+/// One page of rows and the total count. `from` is a constant
+/// `FROM … WHERE …` using `?1..?n` (bound to `args`), `select` the columns,
+/// `order` the ORDER BY; limit and offset are bound after `args`.
+pub async fn page<T: DeserializeOwned>(
+    db: &D1Database,
+    select: &str,
+    from: &str,
+    order: &str,
+    args: &[JsValue],
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<T>, i64)> {
+    let total: Option<Count> = first(db, &format!("SELECT COUNT(*) AS n {from}"), args).await?;
+    let n = args.len();
+    let mut bound = args.to_vec();
+    bound.push(int(limit));
+    bound.push(int(offset));
+    let rows = all(
+        db,
+        &format!(
+            "SELECT {select} {from} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        ),
+        &bound,
+    )
+    .await?;
+    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+}
+
+/// Deletes a parent's dependent rows and then the parent in one D1
+/// transaction, both statements bound to `args`; true if the parent existed.
+pub async fn delete_with_children(
+    db: &D1Database,
+    children_sql: &str,
+    parent_sql: &str,
+    args: &[JsValue],
+) -> ApiResult<bool> {
+    let results = db
+        .batch(vec![
+            stmt(db, children_sql, args)?,
+            stmt(db, parent_sql, args)?,
+        ])
+        .await
+        .map_err(db_error(parent_sql))?;
+    Ok(results
+        .get(1)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0)
+}

@@ -4,7 +4,7 @@
 //! the code it renders follows the link's current domain and slug; if the
 //! link is gone, the stored `url` (or `link_url`) is used instead.
 
-use super::{all, first, int, opt_text, run, text, Count};
+use super::{first, int, opt_text, page, run, text};
 use edgelink_core::ApiResult;
 use serde::Deserialize;
 use worker::D1Database;
@@ -30,9 +30,10 @@ pub struct QrRow {
     pub link_slug: Option<String>,
 }
 
-const SELECT: &str = "SELECT q.id, q.workspace_id, q.name, q.url, q.link_id, q.link_url, q.style, \
-     q.created_at, q.updated_at, l.domain AS link_domain, l.slug AS link_slug \
-     FROM qr_codes q LEFT JOIN links l ON l.id = q.link_id AND l.workspace_id = q.workspace_id";
+const COLUMNS: &str = "q.id, q.workspace_id, q.name, q.url, q.link_id, q.link_url, q.style, \
+     q.created_at, q.updated_at, l.domain AS link_domain, l.slug AS link_slug";
+const FROM: &str =
+    "FROM qr_codes q LEFT JOIN links l ON l.id = q.link_id AND l.workspace_id = q.workspace_id";
 
 pub async fn insert(db: &D1Database, q: &QrRow) -> ApiResult<()> {
     run(
@@ -79,7 +80,7 @@ pub async fn update(db: &D1Database, q: &QrRow) -> ApiResult<bool> {
 pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<QrRow>> {
     first(
         db,
-        &format!("{SELECT} WHERE q.id = ?1 AND q.workspace_id = ?2"),
+        &format!("SELECT {COLUMNS} {FROM} WHERE q.id = ?1 AND q.workspace_id = ?2"),
         &[text(id), text(workspace_id)],
     )
     .await
@@ -94,28 +95,16 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<QrRow>, i64)> {
-    let total: Option<Count> = first(
+    page(
         db,
-        "SELECT COUNT(*) AS n FROM qr_codes WHERE workspace_id = ?1 \
-         AND (?2 IS NULL OR link_id = ?2)",
+        COLUMNS,
+        &format!("{FROM} WHERE q.workspace_id = ?1 AND (?2 IS NULL OR q.link_id = ?2)"),
+        "q.created_at DESC, q.id DESC",
         &[text(workspace_id), opt_text(link_id)],
+        limit,
+        offset,
     )
-    .await?;
-    let rows = all(
-        db,
-        &format!(
-            "{SELECT} WHERE q.workspace_id = ?1 AND (?2 IS NULL OR q.link_id = ?2) \
-             ORDER BY q.created_at DESC, q.id DESC LIMIT ?3 OFFSET ?4"
-        ),
-        &[
-            text(workspace_id),
-            opt_text(link_id),
-            int(limit),
-            int(offset),
-        ],
-    )
-    .await?;
-    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+    .await
 }
 
 pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {

@@ -1,7 +1,7 @@
 //! `webhooks` and `webhook_deliveries`: subscriptions of a workspace and
 //! the log of every event sent (or being sent) to them.
 
-use super::{all, first, int, opt_int, opt_text, run, stmt, text, Count};
+use super::{all, delete_with_children, first, int, opt_int, opt_text, page, run, stmt, text};
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::webhooks::AttemptResult;
 use edgelink_core::ApiResult;
@@ -109,47 +109,27 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<Webhook>, i64)> {
-    let total: Option<Count> = first(
+    page(
         db,
-        "SELECT COUNT(*) AS n FROM webhooks WHERE workspace_id = ?1",
+        COLUMNS,
+        "FROM webhooks WHERE workspace_id = ?1",
+        "created_at DESC, id DESC",
         &[text(workspace_id)],
+        limit,
+        offset,
     )
-    .await?;
-    let rows = all(
-        db,
-        &format!(
-            "SELECT {COLUMNS} FROM webhooks WHERE workspace_id = ?1 \
-             ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
-        ),
-        &[text(workspace_id), int(limit), int(offset)],
-    )
-    .await?;
-    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+    .await
 }
 
 /// Deletes the webhook and its delivery log in one transaction.
 pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
-    let results = db
-        .batch(vec![
-            stmt(
-                db,
-                "DELETE FROM webhook_deliveries WHERE webhook_id = ?1 AND workspace_id = ?2",
-                &[text(id), text(workspace_id)],
-            )?,
-            stmt(
-                db,
-                "DELETE FROM webhooks WHERE id = ?1 AND workspace_id = ?2",
-                &[text(id), text(workspace_id)],
-            )?,
-        ])
-        .await
-        .map_err(crate::http::internal("D1 webhook delete"))?;
-    Ok(results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0)
+    delete_with_children(
+        db,
+        "DELETE FROM webhook_deliveries WHERE webhook_id = ?1 AND workspace_id = ?2",
+        "DELETE FROM webhooks WHERE id = ?1 AND workspace_id = ?2",
+        &[text(id), text(workspace_id)],
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------
@@ -397,30 +377,17 @@ pub async fn deliveries(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<Delivery>, i64)> {
-    let total: Option<Count> = first(
+    page(
         db,
-        "SELECT COUNT(*) AS n FROM webhook_deliveries \
+        DELIVERY_COLUMNS,
+        "FROM webhook_deliveries \
          WHERE webhook_id = ?1 AND workspace_id = ?2 AND (?3 IS NULL OR status = ?3)",
+        "created_at DESC, rowid DESC",
         &[text(webhook_id), text(workspace_id), opt_text(status)],
+        limit,
+        offset,
     )
-    .await?;
-    let rows = all(
-        db,
-        &format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
-             WHERE webhook_id = ?1 AND workspace_id = ?2 AND (?3 IS NULL OR status = ?3) \
-             ORDER BY created_at DESC, rowid DESC LIMIT ?4 OFFSET ?5"
-        ),
-        &[
-            text(webhook_id),
-            text(workspace_id),
-            opt_text(status),
-            int(limit),
-            int(offset),
-        ],
-    )
-    .await?;
-    Ok((rows, total.map(|c| c.n).unwrap_or(0)))
+    .await
 }
 
 pub async fn delivery(
