@@ -110,6 +110,13 @@ async fn route(ctx: &Ctx, req: &mut Request, method: &Method, seg: &[&str]) -> R
                 vec![],
             );
         }
+        // A known operator path with another method (before any auth, as
+        // for the other routes: the method is wrong whoever asks).
+        (_, ["api", "v1", "admin", "workspaces"])
+        | (_, ["api", "v1", "admin", "workspaces", _])
+        | (_, ["api", "v1", "admin", "links", _]) => {
+            return (Err(ApiError::MethodNotAllowed), vec![]);
+        }
         // Public: this API's own description.
         (Get, ["api", "v1", "openapi.json"]) => return (Ok(api::openapi()), vec![]),
         (_, ["api", "v1", "openapi.json"]) => return (Err(ApiError::MethodNotAllowed), vec![]),

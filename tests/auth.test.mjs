@@ -408,3 +408,14 @@ describe("rate limit", () => {
     assert.equal(r.headers.get("x-ratelimit-limit"), null);
   });
 });
+
+test("a wrong method on an operator path is 405, an unknown operator path 404", async () => {
+  for (const [m, p] of [
+    ["GET", "/api/v1/admin/workspaces"],
+    ["DELETE", "/api/v1/admin/workspaces/ws_x"],
+    ["GET", "/api/v1/admin/links/lnk_x"],
+  ]) {
+    expectError(assert, await w.api(m, p, { key: ADMIN_TOKEN }), 405, "METHOD_NOT_ALLOWED");
+  }
+  expectError(assert, await w.api("GET", "/api/v1/admin/nothing", { key: ADMIN_TOKEN }), 404, "NOT_FOUND");
+});
