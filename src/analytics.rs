@@ -70,9 +70,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
     let mut out = Outcome::default();
     for msg in batch.raw_iter() {
         out.received += 1;
-        let body = worker::js_sys::JSON::stringify(&msg.body())
-            .ok()
-            .and_then(|s| s.as_string());
+        let body = crate::http::js_json(&msg.body());
         let decoded = match body.as_deref() {
             Some(text) => decode_queue_body(text),
             None => Err("body is not JSON-serialisable".into()),

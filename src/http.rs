@@ -61,6 +61,13 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     b
 }
 
+/// A JS value (e.g. a Queue message body) as JSON text.
+pub fn js_json(v: &worker::wasm_bindgen::JsValue) -> Option<String> {
+    worker::js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+}
+
 pub fn json_response(status: u16, body: &Value) -> Response {
     let mut r = Response::from_bytes(body.to_string().into_bytes())
         .unwrap_or_else(|_| Response::empty().unwrap())

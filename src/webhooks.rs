@@ -149,7 +149,9 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
         let queue = &queue;
         async move {
             let parsed = serde_json::from_value::<DeliveryMessage>(
-                serde_wasm_bindgen_value(&msg.body()).unwrap_or(Value::Null),
+                crate::http::js_json(&msg.body())
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or(Value::Null),
             );
             let Ok(m) = parsed else {
                 console_error!("webhooks: unreadable message {} dropped", msg.id());
@@ -205,13 +207,6 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
     Ok(())
 }
 
-fn serde_wasm_bindgen_value(v: &worker::wasm_bindgen::JsValue) -> Option<Value> {
-    worker::js_sys::JSON::stringify(v)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| serde_json::from_str(&s).ok())
-}
-
 /// One attempt of one delivery. `Some(delay)`: retry the message after
 /// `delay` seconds (the next attempt); `None`: done with it.
 async fn run_attempt(
@@ -231,10 +226,7 @@ async fn run_attempt(
     let (result, retryable) = match &hook {
         None => (refused("the webhook was deleted"), false),
         Some(h) if h.is_active == 0 => (refused("the webhook is disabled"), false),
-        Some(h) => match WebhookUrl::parse(&h.url, allow_private) {
-            Err(_) => (refused("the target address is not allowed"), false),
-            Ok(_) => (send(h, &job).await, true),
-        },
+        Some(h) => attempt(h, &job, allow_private).await,
     };
     let attempts = job.attempts as u32;
     let done_at = now_ms();
@@ -265,6 +257,16 @@ async fn run_attempt(
     Ok(next)
 }
 
+/// One attempt at a live webhook: the target is checked against the
+/// private-address rule first. The flag says whether a failure may be
+/// retried (a refused target cannot change by retrying).
+pub async fn attempt(hook: &Webhook, job: &Claimed, allow_private: bool) -> (AttemptResult, bool) {
+    match WebhookUrl::parse(&hook.url, allow_private) {
+        Err(_) => (refused("the target address is not allowed"), false),
+        Ok(_) => (send(hook, job).await, true),
+    }
+}
+
 fn refused(why: &str) -> AttemptResult {
     AttemptResult {
         status: None,
@@ -280,7 +282,7 @@ fn now_ms() -> i64 {
 
 /// POSTs the stored body, signed, with a timeout; redirects are not
 /// followed (a 3xx is a failure, and cannot bounce to a private address).
-pub async fn send(hook: &Webhook, job: &Claimed) -> AttemptResult {
+async fn send(hook: &Webhook, job: &Claimed) -> AttemptResult {
     let started = now_ms();
     let fail = |e: String| AttemptResult {
         status: None,

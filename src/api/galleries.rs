@@ -208,10 +208,8 @@ pub async fn create_item(
 }
 
 async fn load_item(ctx: &Ctx, g: &Gallery, item_id: &str) -> ApiResult<Item> {
-    store::items(&ctx.db()?, &g.id)
+    store::item(&ctx.db()?, &g.id, item_id)
         .await?
-        .into_iter()
-        .find(|i| i.id == item_id)
         .ok_or_else(|| ApiError::not_found("Item"))
 }
 

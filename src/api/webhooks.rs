@@ -2,9 +2,7 @@
 //! Delivery itself is in `crate::webhooks`.
 
 use edgelink_core::secrets::new_id;
-use edgelink_core::webhooks::{
-    self as core_webhooks, WebhookPatch, WebhookUrl, MAX_PER_WORKSPACE, TEST_EVENT,
-};
+use edgelink_core::webhooks::{self as core_webhooks, WebhookPatch, MAX_PER_WORKSPACE, TEST_EVENT};
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::json;
 use worker::{Request, Response};
@@ -14,7 +12,7 @@ use crate::http::{
     created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
 };
 use crate::store::webhooks::{self as store, Webhook};
-use crate::webhooks::{allow_private, send};
+use crate::webhooks::{allow_private, attempt};
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
     caller.require_write()?;
@@ -124,16 +122,7 @@ pub async fn test(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
     let job = store::claim(&db, &delivery_id, 1, ctx.now, ctx.now)
         .await?
         .ok_or(ApiError::Internal)?;
-    let result = if WebhookUrl::parse(&w.url, allow_private(&ctx.env)).is_err() {
-        edgelink_core::webhooks::AttemptResult {
-            status: None,
-            error: Some("the target address is not allowed".into()),
-            duration_ms: 0,
-            response: None,
-        }
-    } else {
-        send(&w, &job).await
-    };
+    let (result, _) = attempt(&w, &job, allow_private(&ctx.env)).await;
     let status = if result.ok() { "success" } else { "failed" };
     store::record(&db, &delivery_id, &result, status, None, ctx.now).await?;
     Ok(ok(json!({

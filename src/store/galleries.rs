@@ -212,6 +212,15 @@ pub async fn items(db: &D1Database, gallery_id: &str) -> ApiResult<Vec<Item>> {
     .await
 }
 
+pub async fn item(db: &D1Database, gallery_id: &str, id: &str) -> ApiResult<Option<Item>> {
+    first(
+        db,
+        &format!("SELECT {ITEM_COLUMNS} FROM gallery_items WHERE id = ?1 AND gallery_id = ?2"),
+        &[text(id), text(gallery_id)],
+    )
+    .await
+}
+
 /// Appends an item unless the gallery has `max`; false then.
 pub async fn insert_item(
     db: &D1Database,
