@@ -1,5 +1,8 @@
--- The one truth of the D1 schema. Idempotent: applied on every `npm run dev`
--- and at the start of every integration test. Times are ms since the epoch.
+-- The whole D1 schema, readable in one place. Times are ms since the epoch.
+-- Databases get it through migrations/ (`wrangler d1 migrations apply DB`,
+-- run by `npm run dev`, the tests and `npm run deploy`): a schema change is
+-- a new migrations/NNNN_*.sql AND the same change here; tests/schema.test.mjs
+-- checks that both give the same tables, columns and indexes.
 
 CREATE TABLE IF NOT EXISTS workspaces (
   id          TEXT PRIMARY KEY,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing and skips what is present: the wasm target,
-# worker-build, wasm-bindgen-cli at the version Cargo.lock pins, npm packages.
+# worker-build, wasm-bindgen-cli at the version Cargo.lock pins, npm packages
+# exactly as package-lock.json pins them (`npm ci`: it never rewrites the lock).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -25,7 +26,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION"
   cargo install wasm-bindgen-cli --version "=$WB_VERSION"
 fi
 
-if [ ! -x node_modules/.bin/wrangler ] || [ package.json -nt node_modules/.package-lock.json ]; then
-  echo "==> npm install"
-  npm install --no-audit --no-fund
+if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+  || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "==> npm ci"
+  npm ci --no-audit --no-fund
 fi

@@ -24,26 +24,27 @@
 //! retry after a failed KV write still flips the record.
 
 use edgelink_core::events::{ClickEvent, QueueMessage};
-use edgelink_core::stats::{clean_click, decode_queue_body, retention_days};
-use edgelink_core::time::{DAY_MS, HOUR_MS};
+use edgelink_core::stats::{clean_click, decode_queue_body};
+use edgelink_core::time::DAY_MS;
 use edgelink_core::ApiResult;
-use worker::{
-    console_error, console_log, D1Database, D1PreparedStatement, Env, MessageBatch, MessageExt,
-    RawMessage,
-};
-
-use crate::http::random_bytes;
-use crate::store::{int, links, records, stmt, text, webhooks};
 use serde_json::Value;
+use worker::{console_error, console_log, D1Database, Env, MessageBatch, MessageExt, RawMessage};
 
-/// Test-only fault injection (unset in production, inert when unset):
-/// a batch holding this event id fails inside its D1 transaction the first
-/// time it is seen (a statement between the rollups and the link counters
-/// errors, so D1 rolls the whole batch back), then is retried.
+use crate::config::Config;
+use crate::http::random_bytes;
+use crate::store::clicks::Batch;
+use crate::store::{links, records, webhooks};
+
+/// Test builds only (`test-hooks`): a batch holding this event id fails
+/// inside its D1 transaction the first time it is seen (a statement
+/// between the rollups and the link counters errors, so D1 rolls the whole
+/// batch back), then is retried.
+#[cfg(feature = "test-hooks")]
 const FAIL_IN_TX_VAR: &str = "ANALYTICS_FAIL_ONCE_EVENT_ID";
-/// Test-only: a batch holding this event id commits, then the consumer
-/// fails before acknowledging (the first time only), so the Queue
+/// Test builds only: a batch holding this event id commits, then the
+/// consumer fails before acknowledging (the first time only), so the Queue
 /// redelivers an already counted batch.
+#[cfg(feature = "test-hooks")]
 const FAIL_AFTER_COMMIT_VAR: &str = "ANALYTICS_FAIL_AFTER_COMMIT_EVENT_ID";
 
 /// What one consumer run did, for logs (and for later consumers, e.g.
@@ -64,7 +65,11 @@ pub struct Outcome {
 }
 
 /// The queue handler. Messages of other kinds would be dispatched here.
-pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker::Result<()> {
+pub async fn consume(
+    batch: MessageBatch<serde_json::Value>,
+    env: Env,
+    cfg: &Config,
+) -> worker::Result<()> {
     let mut clicks: Vec<ClickEvent> = Vec::new();
     let mut pending: Vec<RawMessage> = Vec::new();
     let mut out = Outcome::default();
@@ -95,7 +100,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
         }
     }
     if !clicks.is_empty() {
-        if let Err(e) = record_clicks(&env, &clicks, &mut out).await {
+        if let Err(e) = record_clicks(&env, cfg, &clicks, &mut out).await {
             // Poison and bots are acknowledged already; the clicks go back
             // to the Queue (dead-lettered after max_retries). Not an `Err`:
             // workers-rs 0.8 turns that into a panic, which resets the
@@ -127,86 +132,18 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
     Ok(())
 }
 
-#[derive(serde::Deserialize)]
-struct IdRow {
-    id: String,
-}
-
-/// Every click of the batch in one statement: `?1` is a JSON array of
-/// clicks (one bound parameter, so neither D1's 100-parameter cap nor its
-/// per-invocation query cap grows with the batch). A click for a link that
-/// no longer exists (or not in that workspace) matches nothing.
-const INSERT_CLICKS: &str = "INSERT OR IGNORE INTO clicks \
-    (id, link_id, workspace_id, ts, country, device, os, browser, referrer, qr, visitor, batch_id) \
-    SELECT json_extract(e.value, '$.id'), l.id, l.workspace_id, json_extract(e.value, '$.ts'), \
-      json_extract(e.value, '$.country'), json_extract(e.value, '$.device'), \
-      json_extract(e.value, '$.os'), json_extract(e.value, '$.browser'), \
-      json_extract(e.value, '$.referrer'), json_extract(e.value, '$.qr'), \
-      json_extract(e.value, '$.visitor'), ?2 \
-    FROM json_each(?1) e JOIN links l ON l.id = json_extract(e.value, '$.link_id') \
-      AND l.workspace_id = json_extract(e.value, '$.workspace_id')";
-
-/// Rollups of the rows tagged `?1`, into the hour (`?2` = 1 h) or day
-/// (`?2` = 1 day) table. `visitors` counts first visits of the UTC day
-/// (a visitor hash not yet in `click_visitors` for that day), in the
-/// bucket of that visitor's first click in this batch.
-fn rollup_sql(table: &str, bucket_col: &str) -> String {
-    // D1 caps compound SELECTs at a few terms: the dimensions come from a
-    // json_each row source instead of one UNION term each.
-    format!(
-        "WITH b AS (SELECT link_id, workspace_id, ts, ts - ts % ?2 AS bucket, country, device, os, \
-           browser, referrer, qr, visitor FROM clicks WHERE batch_id = ?1), \
-         v AS (SELECT link_id, workspace_id, visitor, MIN(ts) AS fts FROM b WHERE visitor <> '' \
-           GROUP BY link_id, workspace_id, visitor, ts - ts % 86400000) \
-         INSERT INTO {table} (link_id, {bucket_col}, dim, value, workspace_id, clicks) \
-         SELECT r_link, r_bucket, r_dim, r_value, r_ws, r_n FROM ( \
-           SELECT b.link_id AS r_link, b.bucket AS r_bucket, d.value AS r_dim, \
-             CASE d.value WHEN 'country' THEN b.country WHEN 'device' THEN b.device \
-               WHEN 'browser' THEN b.browser WHEN 'os' THEN b.os WHEN 'referrer' THEN b.referrer \
-               WHEN 'source' THEN (CASE WHEN b.qr <> 0 THEN 'qr' ELSE 'link' END) ELSE '' END AS r_value, \
-             b.workspace_id AS r_ws, COUNT(*) AS r_n \
-           FROM b, json_each('[\"total\",\"country\",\"device\",\"browser\",\"os\",\"referrer\",\"source\"]') d \
-           GROUP BY 1, 2, 3, 4, 5 \
-           UNION ALL \
-           SELECT link_id, fts - fts % ?2, 'visitors', '', workspace_id, COUNT(*) FROM v \
-             WHERE NOT EXISTS (SELECT 1 FROM click_visitors cv WHERE cv.day = v.fts - v.fts % 86400000 \
-               AND cv.link_id = v.link_id AND cv.visitor = v.visitor) \
-             GROUP BY 1, 2, 3, 4, 5 \
-         ) WHERE true \
-         ON CONFLICT (link_id, {bucket_col}, dim, value) DO UPDATE SET clicks = clicks + excluded.clicks"
-    )
-}
-
-const INSERT_VISITORS: &str = "INSERT OR IGNORE INTO click_visitors (day, link_id, visitor) \
-    SELECT DISTINCT ts - ts % 86400000, link_id, visitor FROM clicks WHERE batch_id = ?1 AND visitor <> ''";
-
-const COUNT_LINKS: &str = "UPDATE links SET click_count = click_count + \
-    (SELECT COUNT(*) FROM clicks c WHERE c.batch_id = ?1 AND c.link_id = links.id) \
-    WHERE id IN (SELECT link_id FROM clicks WHERE batch_id = ?1)";
-
-const COUNTED: &str = "SELECT id FROM clicks WHERE batch_id = ?1";
-
-const UNTAG: &str = "UPDATE clicks SET batch_id = NULL WHERE batch_id = ?1";
-
-/// Links named by the batch that are at or over their limit.
-const REACHED: &str = "SELECT id FROM links WHERE id IN (SELECT value FROM json_each(?1)) \
-    AND click_limit IS NOT NULL AND click_count >= click_limit";
-
-/// Retention, a bounded slice per batch so the transaction stays short.
-const PRUNE_CLICKS: &str =
-    "DELETE FROM clicks WHERE rowid IN (SELECT rowid FROM clicks WHERE ts < ?1 LIMIT 500)";
-const PRUNE_VISITORS: &str = "DELETE FROM click_visitors WHERE (day, link_id, visitor) IN \
-    (SELECT day, link_id, visitor FROM click_visitors WHERE day < ?1 LIMIT 500)";
-
-async fn record_clicks(env: &Env, clicks: &[ClickEvent], out: &mut Outcome) -> ApiResult<()> {
+async fn record_clicks(
+    env: &Env,
+    cfg: &Config,
+    clicks: &[ClickEvent],
+    out: &mut Outcome,
+) -> ApiResult<()> {
     let db = env.d1("DB").map_err(crate::http::internal("D1 binding"))?;
     let kv = env
         .kv("LINKS")
         .map_err(crate::http::internal("KV binding"))?;
     let now = worker::Date::now().as_millis() as i64;
-    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
-    let retention = retention_days(var("CLICK_RETENTION_DAYS").as_deref());
-    let cutoff = now - retention * DAY_MS;
+    let cutoff = now - cfg.click_retention_days * DAY_MS;
     let tag = hex(&random_bytes::<12>());
 
     let mut rows = Vec::with_capacity(clicks.len());
@@ -231,101 +168,54 @@ async fn record_clicks(env: &Env, clicks: &[ClickEvent], out: &mut Outcome) -> A
             "visitor": c.visitor,
         }));
     }
-    let mut stmts: Vec<D1PreparedStatement> = Vec::with_capacity(12);
-    stmts.push(stmt(
-        &db,
-        INSERT_CLICKS,
-        &[
-            text(&serde_json::Value::Array(rows).to_string()),
-            text(&tag),
-        ],
-    )?);
-    let t = || text(&tag);
-    stmts.push(stmt(
-        &db,
-        &rollup_sql("click_rollup_hour", "hour"),
-        &[t(), int(HOUR_MS)],
-    )?);
-    stmts.push(stmt(
-        &db,
-        &rollup_sql("click_rollup_day", "day"),
-        &[t(), int(DAY_MS)],
-    )?);
-    stmts.push(stmt(&db, INSERT_VISITORS, &[t()])?);
-    if fault(&kv, var(FAIL_IN_TX_VAR), clicks, "in-tx").await {
+    let mut tx = Batch::new(&db, &tag);
+    tx.insert_and_roll_up(&Value::Array(rows).to_string())?;
+    #[cfg(feature = "test-hooks")]
+    if faults::fire(env, &kv, FAIL_IN_TX_VAR, clicks, "in-tx").await {
         // Fails at run time, after the inserts and rollups above ran.
-        stmts.push(stmt(
-            &db,
-            "SELECT json('fault injected by ANALYTICS_FAIL_ONCE_EVENT_ID')",
-            &[],
-        )?);
+        tx.fail()?;
     }
-    stmts.push(stmt(&db, COUNT_LINKS, &[t()])?);
-    let counted_at = stmts.len();
-    stmts.push(stmt(&db, COUNTED, &[t()])?);
+    let counted_at = tx.count_links()?;
     // Webhook deliveries for the clicks this transaction counts, created in
     // the same transaction (so exactly once per click and webhook).
     let hook_events = webhook_events(clicks);
     let unsent_at = if hook_events.is_empty() {
         None
     } else {
-        let scheme = var("SHORT_SCHEME").unwrap_or_else(|| "https".into());
-        stmts.push(webhooks::queue_click_events_stmt(
+        tx.push_stmt(webhooks::queue_click_events_stmt(
             &db,
             &Value::Array(hook_events.clone()).to_string(),
             &tag,
-            &scheme,
+            &cfg.short_scheme,
             now,
         )?);
         let ids: Vec<&Value> = hook_events.iter().map(|e| &e["id"]).collect();
-        stmts.push(webhooks::unsent_stmt(
+        Some(tx.push_stmt(webhooks::unsent_stmt(
             &db,
             &serde_json::to_string(&ids).unwrap_or_default(),
-        )?);
-        Some(stmts.len() - 1)
+        )?))
     };
-    stmts.push(stmt(&db, UNTAG, &[t()])?);
+    tx.untag()?;
     let mut link_ids: Vec<&str> = clicks.iter().map(|c| c.link_id.as_str()).collect();
     link_ids.sort_unstable();
     link_ids.dedup();
-    let reached_at = stmts.len();
-    stmts.push(stmt(
-        &db,
-        REACHED,
-        &[text(&serde_json::to_string(&link_ids).unwrap_or_default())],
-    )?);
-    stmts.push(stmt(&db, PRUNE_CLICKS, &[int(cutoff)])?);
-    stmts.push(stmt(
-        &db,
-        PRUNE_VISITORS,
-        &[int(cutoff - cutoff.rem_euclid(DAY_MS))],
-    )?);
+    let reached_at = tx.reached(&serde_json::to_string(&link_ids).unwrap_or_default())?;
+    tx.prune(cutoff)?;
 
     let started = worker::Date::now().as_millis() as i64;
-    let results = db.batch(stmts).await.map_err(|e| {
-        console_error!("analytics: D1 batch rolled back: {e:?}");
-        edgelink_core::ApiError::Internal
-    })?;
+    let results = tx.run().await?;
     out.d1_ms = worker::Date::now().as_millis() as i64 - started;
-    let ids = |i: usize| -> Vec<String> {
-        results
-            .get(i)
-            .and_then(|r| r.results::<IdRow>().ok())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.id)
-            .collect()
-    };
-    out.counted = ids(counted_at);
-    if let Some(i) = unsent_at {
-        out.webhooks = ids(i);
+    out.counted = results.ids(counted_at);
+    if let Some(at) = unsent_at {
+        out.webhooks = results.ids(at);
         crate::webhooks::enqueue(env, &out.webhooks).await;
     }
-    for id in ids(reached_at) {
+    for id in results.ids(reached_at) {
         close_link(&db, &kv, &id).await?;
         out.limited.push(id);
     }
-    if fault(&kv, var(FAIL_AFTER_COMMIT_VAR), clicks, "after-commit").await {
+    #[cfg(feature = "test-hooks")]
+    if faults::fire(env, &kv, FAIL_AFTER_COMMIT_VAR, clicks, "after-commit").await {
         console_error!("analytics: fault injected after commit; the batch will be redelivered");
         return Err(edgelink_core::ApiError::Internal);
     }
@@ -355,7 +245,7 @@ fn webhook_events(clicks: &[ClickEvent]) -> Vec<Value> {
 /// next redirect answers 410.
 async fn close_link(db: &D1Database, kv: &worker::KvStore, id: &str) -> ApiResult<()> {
     if let Some(link) = links::get_any(db, id).await? {
-        if !link.record().done {
+        if !link.record().limit_reached {
             return Ok(());
         }
         records::put(kv, &link).await?;
@@ -363,27 +253,36 @@ async fn close_link(db: &D1Database, kv: &worker::KvStore, id: &str) -> ApiResul
     Ok(())
 }
 
-/// True the first time a batch holding the configured event id is seen
-/// (remembered in KV). Always false when the variable is unset.
-async fn fault(
-    kv: &worker::KvStore,
-    id: Option<String>,
-    clicks: &[ClickEvent],
-    mode: &str,
-) -> bool {
-    let Some(id) = id.filter(|s| !s.is_empty()) else {
-        return false;
-    };
-    if !clicks.iter().any(|c| c.id == id) {
-        return false;
-    }
-    let key = format!("test:fault:{mode}:{id}");
-    if matches!(kv.get(&key).text().await, Ok(Some(_))) {
-        return false;
-    }
-    match kv.put(&key, "1") {
-        Ok(put) => put.execute().await.is_ok(),
-        Err(_) => false,
+/// Fault injection, compiled into test builds only.
+#[cfg(feature = "test-hooks")]
+mod faults {
+    use crate::store::kv::{self, Faults};
+    use edgelink_core::events::ClickEvent;
+
+    /// True the first time a batch holding the event id in `var` is seen
+    /// (remembered in KV). Always false when the variable is unset.
+    pub async fn fire(
+        env: &worker::Env,
+        store: &worker::KvStore,
+        var: &str,
+        clicks: &[ClickEvent],
+        mode: &str,
+    ) -> bool {
+        let Some(id) = env
+            .var(var)
+            .ok()
+            .map(|v| v.to_string())
+            .filter(|s| !s.is_empty())
+        else {
+            return false;
+        };
+        if !clicks.iter().any(|c| c.id == id) {
+            return false;
+        }
+        if matches!(kv::get::<Faults>(store, (mode, &id)).await, Ok(Some(_))) {
+            return false;
+        }
+        kv::put::<Faults>(store, (mode, &id), &1).await.is_ok()
     }
 }
 

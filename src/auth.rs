@@ -136,11 +136,9 @@ pub fn rate_headers(
 
 /// Operator endpoints: `Authorization: Bearer <ADMIN_TOKEN>`.
 pub fn require_admin(ctx: &Ctx, req: &Request) -> ApiResult<()> {
-    let Some(expected) = ctx.secret("ADMIN_TOKEN") else {
-        return Err(ApiError::Forbidden(
-            "Operator API disabled: ADMIN_TOKEN is not set".into(),
-        ));
-    };
+    // A deployment without the token fails loudly (logged 500), never
+    // with a built-in value.
+    let expected = ctx.config.admin_token().map_err(crate::config::missing)?;
     let token =
         bearer(req).ok_or_else(|| ApiError::Unauthorized("Missing operator token".into()))?;
     if !constant_time_eq(

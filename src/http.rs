@@ -8,22 +8,20 @@ use worker::{Headers, Request, Response};
 /// Everything a handler needs about the deployment and the moment.
 pub struct Ctx {
     pub env: worker::Env,
+    pub config: std::rc::Rc<crate::config::Config>,
     pub now: i64,
     pub short_domain: String,
     pub scheme: String,
 }
 
 impl Ctx {
-    pub fn new(env: worker::Env) -> Ctx {
-        let var = |name: &str, default: &str| {
-            env.var(name)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| default.to_string())
-        };
+    pub fn new(env: worker::Env, req: &Request) -> Ctx {
+        let config = crate::config::get(&env);
         Ctx {
-            short_domain: var("SHORT_DOMAIN", "localhost:8787").to_ascii_lowercase(),
-            scheme: var("SHORT_SCHEME", "https"),
-            now: worker::Date::now().as_millis() as i64,
+            short_domain: config.short_domain.clone(),
+            scheme: config.short_scheme.clone(),
+            now: crate::clock::now(req),
+            config,
             env,
         }
     }
@@ -34,15 +32,6 @@ impl Ctx {
 
     pub fn kv(&self) -> ApiResult<worker::KvStore> {
         self.env.kv("LINKS").map_err(internal("KV binding"))
-    }
-
-    pub fn secret(&self, name: &str) -> Option<String> {
-        self.env
-            .secret(name)
-            .map(|s| s.to_string())
-            .or_else(|_| self.env.var(name).map(|s| s.to_string()))
-            .ok()
-            .filter(|s| !s.is_empty())
     }
 }
 

@@ -9,6 +9,8 @@ use worker::{
 mod analytics;
 mod api;
 mod auth;
+mod clock;
+mod config;
 mod http;
 mod redirect;
 mod store;
@@ -25,12 +27,12 @@ fn start() {
 async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
     let path = req.path();
     if path.starts_with("/api/") || path.starts_with("/v2/") {
-        let ctx = Ctx::new(env);
+        let ctx = Ctx::new(env, &req);
         return Ok(api_response(&ctx, req).await);
     }
     if let Some(slug) = path.strip_prefix("/bio/") {
         if matches!(req.method(), Method::Get | Method::Head) {
-            let ctx = Ctx::new(env);
+            let ctx = Ctx::new(env, &req);
             return Ok(api::galleries::page(&ctx, slug)
                 .await
                 .unwrap_or_else(|e| error_response(&e)));
@@ -39,18 +41,27 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
     redirect::handle(req, env, wctx).await
 }
 
-/// Two Queues: webhook deliveries (src/webhooks.rs; the queue's name
-/// contains "webhooks") and click events (src/analytics.rs).
+/// Two Queues, told apart by their exact configured names
+/// (`EVENTS_QUEUE`, `WEBHOOKS_QUEUE`): click events (src/analytics.rs) and
+/// webhook deliveries (src/webhooks.rs).
 #[event(queue)]
 pub async fn queue(
     batch: MessageBatch<serde_json::Value>,
     env: Env,
     _ctx: Context,
 ) -> worker::Result<()> {
-    if batch.queue().contains("webhooks") {
-        return webhooks::consume(batch, env).await;
+    let cfg = config::get(&env);
+    match cfg.queue_kind(&batch.queue()) {
+        Some(config::QueueKind::Events) => analytics::consume(batch, env, &cfg).await,
+        Some(config::QueueKind::Webhooks) => webhooks::consume(batch, env, &cfg).await,
+        None => {
+            // A consumer binding this worker has no handler for: keep the
+            // messages (retried, then dead-lettered) rather than drop them.
+            worker::console_error!("no consumer for queue {}", batch.queue());
+            batch.retry_all();
+            Ok(())
+        }
     }
-    analytics::consume(batch, env).await
 }
 
 /// The cron trigger (every minute): re-queues webhook deliveries whose

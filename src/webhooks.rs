@@ -10,8 +10,8 @@
 
 use edgelink_core::secrets::new_id;
 use edgelink_core::webhooks::{
-    self as core_webhooks, parse_schedule, resume_attempt, retry_delay, AttemptResult,
-    DeliveryMessage, WebhookUrl, OVERDUE_MS, TIMEOUT_MS,
+    self as core_webhooks, resume_attempt, retry_delay, AttemptResult, DeliveryMessage, WebhookUrl,
+    OVERDUE_MS, TIMEOUT_MS,
 };
 use futures_util::future::join_all;
 use serde_json::Value;
@@ -20,24 +20,14 @@ use worker::{
     Method, QueueRetryOptionsBuilder, Request, RequestInit, RequestRedirect,
 };
 
+use crate::config::Config;
 use crate::http::{random_bytes, Ctx};
 use crate::store::webhooks::{self as store, Claimed, Webhook};
 
-/// Allows webhook targets on private/loopback addresses (local development
-/// only; never set in production).
-pub const ALLOW_PRIVATE_VAR: &str = "WEBHOOK_ALLOW_PRIVATE_TARGETS";
-/// Optional retry schedule in seconds (`"5,30,120,600"` by default).
-pub const SCHEDULE_VAR: &str = "WEBHOOK_RETRY_SCHEDULE";
 const USER_AGENT: &str = "edgelink-webhooks/1";
 /// A claimed attempt older than this (twice the send timeout) was
 /// abandoned by a run that died; its message may take it again.
 const STALE_CLAIM_MS: u32 = 2 * TIMEOUT_MS;
-
-pub fn allow_private(env: &Env) -> bool {
-    env.var(ALLOW_PRIVATE_VAR)
-        .map(|v| v.to_string() == "true")
-        .unwrap_or(false)
-}
 
 /// Raises `event` for the workspace: queues a delivery to each subscribed
 /// webhook. Failures are logged, never returned: the write that raised the
@@ -131,7 +121,11 @@ async fn send_messages(env: &Env, messages: Vec<DeliveryMessage>) {
 }
 
 /// The webhooks Queue consumer: every message is one attempt.
-pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker::Result<()> {
+pub async fn consume(
+    batch: MessageBatch<serde_json::Value>,
+    env: Env,
+    cfg: &Config,
+) -> worker::Result<()> {
     let db = match env.d1("DB") {
         Ok(db) => db,
         Err(e) => {
@@ -140,12 +134,11 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
             return Ok(());
         }
     };
-    let schedule = parse_schedule(env.var(SCHEDULE_VAR).ok().map(|v| v.to_string()).as_deref());
-    let allow_private = allow_private(&env);
+    let schedule = &cfg.webhook_retry_schedule;
+    let allow_private = cfg.webhook_allow_private_targets;
     let queue = env.queue("WEBHOOKS").ok();
     let jobs = batch.raw_iter().map(|msg| {
         let db = &db;
-        let schedule = &schedule;
         let queue = &queue;
         async move {
             let parsed = serde_json::from_value::<DeliveryMessage>(

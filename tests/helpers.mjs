@@ -1,46 +1,87 @@
-// Spins up the built wasm worker in Miniflare/workerd with fresh D1, KV and
-// Queue state, applies schema.sql, and offers small HTTP helpers.
+// Spins up the worker in Miniflare/workerd with fresh D1, KV and Queue
+// state, configured from wrangler.toml (bindings, vars, queues, assets:
+// `workerOptions` below, shared with the benchmark), the schema applied
+// from migrations/ as `npm run dev` applies it, and offers one request
+// helper. Tests run the test build (build-test/, the `test-hooks` feature:
+// `now` pins the request's clock, see src/clock.rs).
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { readFileSync } from "node:fs";
+import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const ADMIN_TOKEN = "test-admin-token";
 export const BASE = "http://localhost:8787";
+
+/** The wasm the tests run: the test-hooks build (scripts/build-test-worker.sh). */
+const TEST_BUILD = process.env.EDGELINK_TEST_BUILD ?? "build-test";
+
+/** Settings every test worker gets on top of wrangler.toml's [vars]. */
+const TEST_VARS = {
+  SHORT_DOMAIN: "localhost:8787",
+  SHORT_SCHEME: "http",
+  HOT_CACHE_TTL_SECONDS: "0",
+  ADMIN_TOKEN,
+  VISITOR_HASH_SECRET: "test-visitor-secret",
+};
+
+/**
+ * The worker's Miniflare options (v4 shape) from wrangler.toml, running the
+ * wasm in `build` (`build-test` for tests, `build` for the benchmark).
+ * `queueConsumers: false` leaves the queues without consumers; `assets:
+ * false` leaves out wrangler.toml's [assets].
+ */
+export function workerOptions({ build = TEST_BUILD, vars = {}, queueConsumers = true, assets = true } = {}) {
+  const { workerOptions: o } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+  const out = {
+    ...o,
+    name: "edgelink",
+    modules: [
+      { type: "ESModule", path: path.join(root, build, "index.js") },
+      { type: "CompiledWasm", path: path.join(root, build, "index_bg.wasm") },
+    ],
+    modulesRoot: path.join(root, build),
+    bindings: { ...o.bindings, ...TEST_VARS, ...vars },
+    // Crons are triggered by tests when they want them.
+    cronTriggers: [],
+  };
+  if (!queueConsumers) delete out.queueConsumers;
+  if (!assets) delete out.assets;
+  return out;
+}
+
+/** The SQL statements of migrations/, in order (as wrangler applies them). */
+export function migrationStatements() {
+  const dir = path.join(root, "migrations");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .map((f) => ({ name: f, statements: unstable_splitSqlQuery(readFileSync(path.join(dir, f), "utf8")) }));
+}
+
+/** Applies migrations/ to a D1 binding and records them as wrangler does. */
+export async function applyMigrations(db) {
+  await db
+    .prepare(
+      "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
+    )
+    .run();
+  for (const m of migrationStatements()) {
+    for (const stmt of m.statements) await db.prepare(stmt).run();
+    await db.prepare("INSERT INTO d1_migrations (name) VALUES (?1)").bind(m.name).run();
+  }
+}
 
 /**
  * `spy: true` replaces the analytics consumer with a tiny JS worker that
  * stores every queued message body in its own KV (`w.spied()` reads them),
- * so tests can see exactly what the redirect sent.
+ * so tests can see exactly what the redirect sent. `port` also serves it
+ * over HTTP on 127.0.0.1 (tests/serve.mjs).
  */
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false } = {}) {
-  const main = {
-    name: "edgelink",
-    modules: [
-      { type: "ESModule", path: path.join(root, "build/index.js") },
-      { type: "CompiledWasm", path: path.join(root, "build/index_bg.wasm") },
-    ],
-    modulesRoot: path.join(root, "build"),
-    compatibilityDate: "2025-09-01",
-    bindings: {
-      SHORT_DOMAIN: "localhost:8787",
-      SHORT_SCHEME: "http",
-      HOT_CACHE_TTL_SECONDS: "0",
-      ADMIN_TOKEN,
-      VISITOR_HASH_SECRET: "test-visitor-secret",
-      ...vars,
-    },
-    kvNamespaces: ["LINKS"],
-    d1Databases: ["DB"],
-    queueProducers: { EVENTS: "edgelink-events", WEBHOOKS: "edgelink-webhooks" },
-    queueConsumers: {
-      ...(queueConsumer && !spy
-        ? { "edgelink-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } }
-        : {}),
-      "edgelink-webhooks": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 10 },
-    },
-  };
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port } = {}) {
+  const main = workerOptions({ vars });
+  if (!queueConsumer || spy) delete main.queueConsumers[main.queueProducers.EVENTS.queueName];
   const spyWorker = {
     name: "spy",
     modules: true,
@@ -48,22 +89,17 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
       for (const m of batch.messages) await env.SPY.put(m.id, JSON.stringify(m.body));
       batch.ackAll();
     } }`,
-    compatibilityDate: "2025-09-01",
+    compatibilityDate: main.compatibilityDate,
     kvNamespaces: ["SPY"],
-    queueConsumers: { "edgelink-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 0 } },
+    queueConsumers: { [main.queueProducers.EVENTS.queueName]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 0 } },
   };
+  const shared = { cf: { country }, ...(port === undefined ? {} : { host: "127.0.0.1", port }) };
   const mf = new Miniflare(
-    convertV4MiniflareOptions(spy ? { cf: { country }, workers: [main, spyWorker] } : { cf: { country }, ...main }),
+    convertV4MiniflareOptions(spy ? { ...shared, workers: [main, spyWorker] } : { ...shared, ...main }),
   );
   await mf.ready;
   const db = await mf.getD1Database("DB");
-  const schema = readFileSync(path.join(root, "schema.sql"), "utf8")
-    .split("\n")
-    .map((l) => l.replace(/--.*$/, ""))
-    .join("\n");
-  for (const stmt of schema.split(";").map((s) => s.trim()).filter(Boolean)) {
-    await db.prepare(stmt).run();
-  }
+  await applyMigrations(db);
   const w = new TestWorker(mf, db, await mf.getKVNamespace("LINKS"));
   if (spy) w.spyKv = await mf.getKVNamespace("SPY", "spy");
   return w;
@@ -80,14 +116,18 @@ export class TestWorker {
     await this.mf.dispose();
   }
 
-  /** Raw request; `cf` sets request.cf (country etc.). */
-  fetch(pathOrUrl, init = {}) {
+  /**
+   * The one request helper. Raw request; `cf` sets request.cf (country
+   * etc.); `now` (ms since the epoch) pins the worker's clock for it.
+   */
+  fetch(pathOrUrl, { now, ...init } = {}) {
     const url = pathOrUrl.startsWith("http") ? pathOrUrl : BASE + pathOrUrl;
+    if (now !== undefined) init.headers = { ...headersObject(init.headers), "X-Test-Now": String(now) };
     return this.mf.dispatchFetch(url, { redirect: "manual", ...init });
   }
 
-  /** JSON API call: returns { status, headers, body } with body parsed when JSON. */
-  async api(method, p, { key, body, headers = {}, raw } = {}) {
+  /** JSON API call: returns { status, headers, body, text } with body parsed when JSON. */
+  async api(method, p, { key, body, headers = {}, raw, now } = {}) {
     const h = { ...headers };
     if (key) h.Authorization = `Bearer ${key}`;
     let payload;
@@ -96,7 +136,7 @@ export class TestWorker {
       payload = JSON.stringify(body);
       h["Content-Type"] ??= "application/json";
     }
-    const res = await this.fetch(p, { method, headers: h, body: payload });
+    const res = await this.fetch(p, { method, headers: h, body: payload, now });
     const text = await res.text();
     let json;
     try {
@@ -137,6 +177,21 @@ export class TestWorker {
     const raw = await this.kv.get(`l1:${domain}/${slug}`);
     return raw === null ? null : JSON.parse(raw);
   }
+}
+
+function headersObject(h) {
+  if (!h) return {};
+  if (typeof h.entries === "function" && !Array.isArray(h)) return Object.fromEntries(h.entries());
+  return Array.isArray(h) ? Object.fromEntries(h) : { ...h };
+}
+
+/**
+ * A time `ms` into the current one-minute window, for `now`: requests
+ * pinned to it share one rate-limit window however long the test takes.
+ */
+export function inThisMinute(ms = 1_000) {
+  const t = Date.now();
+  return t - (t % 60_000) + ms;
 }
 
 /** Asserts the error envelope and returns the error object. */

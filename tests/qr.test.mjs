@@ -8,7 +8,7 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { startWorker, expectError, BASE } from "./helpers.mjs";
+import { startWorker, expectError, inThisMinute, BASE } from "./helpers.mjs";
 
 const GENERATE = "/api/v1/qr/generate";
 const LIMIT = 30; // GENERATE_PER_MINUTE in src/api/qr.rs
@@ -454,38 +454,37 @@ describe("generate: bad input → 4xx in the envelope, naming the field", () => 
 
 describe("generate: rate limit per client IP", () => {
   test(`request ${LIMIT + 1} from one IP → 429 with Retry-After; another IP still passes`, async () => {
-    // Fixed one-minute windows: do not start the burst just before a boundary.
-    const into = Date.now() % 60_000;
-    if (into > 45_000) await sleep(60_000 - into + 250);
+    // Fixed one-minute windows: a pinned clock keeps the burst in one.
+    const t = inThisMinute();
+    const headers = { "X-Test-Now": String(t) };
     const ip = "203.0.113.77";
     for (let i = 1; i <= LIMIT; i++) {
-      const r = await generate({ url: `https://example.com/${i}` }, { ip });
+      const r = await generate({ url: `https://example.com/${i}` }, { ip, headers });
       expectImage(r, "image/svg+xml");
       assert.equal(r.headers.get("x-ratelimit-limit"), String(LIMIT));
       assert.equal(r.headers.get("x-ratelimit-remaining"), String(LIMIT - i));
     }
-    const limited = await generate({ url: "https://example.com/over" }, { ip });
+    const limited = await generate({ url: "https://example.com/over" }, { ip, headers });
     expectError(assert, limited, 429, "RATE_LIMITED");
     const retry = Number(limited.headers.get("retry-after"));
     assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After ${retry}`);
     assert.equal(limited.headers.get("x-ratelimit-limit"), String(LIMIT));
     assert.equal(limited.headers.get("x-ratelimit-remaining"), "0");
     const reset = Number(limited.headers.get("x-ratelimit-reset"));
-    const now = Date.now() / 1000;
+    const now = t / 1000;
     assert.ok(reset > now - 1 && reset <= now + 61, `X-RateLimit-Reset ${reset}`);
     // Bad requests from that IP are refused by the limit too (counted first).
-    expectError(assert, await generate({}, { ip }), 429, "RATE_LIMITED");
+    expectError(assert, await generate({}, { ip, headers }), 429, "RATE_LIMITED");
 
-    const other = await generate({ url: "https://example.com/other" }, { ip: "203.0.113.78" });
+    const other = await generate({ url: "https://example.com/other" }, { ip: "203.0.113.78", headers });
     expectImage(other, "image/svg+xml");
     assert.equal(other.headers.get("x-ratelimit-remaining"), String(LIMIT - 1));
   });
 
   test("requests without CF-Connecting-IP share one bucket", async () => {
-    const into = Date.now() % 60_000;
-    if (into > 55_000) await sleep(60_000 - into + 250);
-    const a = await generate({ url: "https://example.com/anon" }, { ip: null });
-    const b = await generate({ url: "https://example.com/anon" }, { ip: null });
+    const headers = { "X-Test-Now": String(inThisMinute()) };
+    const a = await generate({ url: "https://example.com/anon" }, { ip: null, headers });
+    const b = await generate({ url: "https://example.com/anon" }, { ip: null, headers });
     expectImage(a, "image/svg+xml");
     expectImage(b, "image/svg+xml");
     assert.equal(Number(b.headers.get("x-ratelimit-remaining")), Number(a.headers.get("x-ratelimit-remaining")) - 1);

@@ -3,7 +3,7 @@
 // event that reaches the Queue.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, ADMIN_TOKEN } from "./helpers.mjs";
+import { startWorker, inThisMinute, ADMIN_TOKEN } from "./helpers.mjs";
 
 const UA = {
   desktop: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
@@ -92,9 +92,9 @@ test("banned → 451, suspended → 410, expired → 410, click limit → 410", 
 });
 
 test("password: form, wrong guess, right guess, attempts limited", async () => {
-  // Attempts are counted in fixed one-minute windows: keep the burst in one.
-  const into = Date.now() % 60_000;
-  if (into > 40_000) await new Promise((r) => setTimeout(r, 60_000 - into + 250));
+  // Attempts are counted in fixed one-minute windows: a pinned clock keeps
+  // the burst in one.
+  const now = { "X-Test-Now": String(inThisMinute()) };
   await link({ destinationUrl: "https://example.com/secret", slug: "exclusive", password: "secure123" });
   const form = await visit("exclusive");
   assertPage(form, 200, [/Password required/, /<form method="post"/, /type="password"/]);
@@ -103,7 +103,7 @@ test("password: form, wrong guess, right guess, attempts limited", async () => {
   const post = (pw) =>
     visit("exclusive", {
       method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": "203.0.113.7" },
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": "203.0.113.7", ...now },
       body: `password=${encodeURIComponent(pw)}`,
     });
   const wrong = await post("nope");
@@ -120,7 +120,7 @@ test("password: form, wrong guess, right guess, attempts limited", async () => {
   // Another visitor is not affected.
   const other = await visit("exclusive", {
     method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": "198.51.100.9" },
+    headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": "198.51.100.9", ...now },
     body: "password=secure123",
   });
   assert.equal(other.status, 302);

@@ -2,7 +2,7 @@
 // of the seed, paging by offset/count, errors in xiaomark's shape.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, ADMIN_TOKEN, BASE } from "./helpers.mjs";
+import { startWorker, inThisMinute, ADMIN_TOKEN, BASE } from "./helpers.mjs";
 
 const PATH = "/v2/sl/link/batch_get";
 const LINK_FIELDS = {
@@ -283,15 +283,14 @@ describe("batch_get errors", () => {
   });
 
   test("rate limit: 429 with Retry-After and X-RateLimit-* in xiaomark's shape", async () => {
-    const left = 60_000 - (Date.now() % 60_000);
-    if (left < 10_000) await new Promise((res) => setTimeout(res, left + 250));
+    const now = inThisMinute();
     const free = await w.workspace("Free xm", "free");
-    const g = (await w.api("POST", "/api/v1/groups", { key: free.key, body: { name: "g" } })).body.data;
+    const g = (await w.api("POST", "/api/v1/groups", { key: free.key, now, body: { name: "g" } })).body.data;
     // Use up the rest of the minute's 60 (the group create was one).
     const { createHash } = await import("node:crypto");
     const bucket = `key:${createHash("sha256").update(free.key).digest("hex")}`;
     await w.db.prepare("UPDATE rate_limits SET count = 60 WHERE bucket = ?").bind(bucket).run();
-    const r = await batch({ apikey: free.key, group_id: g.id });
+    const r = await batch({ apikey: free.key, group_id: g.id }, { now });
     expectXmError(r, 429);
     const retry = Number(r.headers.get("retry-after"));
     assert.ok(retry >= 1 && retry <= 60, String(retry));

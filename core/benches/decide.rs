@@ -50,10 +50,10 @@ const UAS: &[(&str, &str, &str)] = &[
 
 fn plain() -> RedirectRecord {
     RedirectRecord {
-        v: 1,
-        id: "lnk_7Hq2mXcR4pLw9sTb".into(),
-        ws: "ws_3kVd8NfQ1zYa".into(),
-        url: "https://example.com/blog/2025/edge-redirects-explained".into(),
+        version: 1,
+        link_id: "lnk_7Hq2mXcR4pLw9sTb".into(),
+        workspace_id: "ws_3kVd8NfQ1zYa".into(),
+        destination_url: "https://example.com/blog/2025/edge-redirects-explained".into(),
         ..Default::default()
     }
 }
@@ -61,25 +61,25 @@ fn plain() -> RedirectRecord {
 fn targeted() -> RedirectRecord {
     let s = |a: &str, b: &str| (a.to_string(), b.to_string());
     RedirectRecord {
-        v: 1,
-        id: "lnk_Zp4wQ8rT2yVn6mKc".into(),
-        ws: "ws_3kVd8NfQ1zYa".into(),
-        url: "https://example.com/landing/spring-sale".into(),
-        ios: Some("https://apps.apple.com/app/example/id1234567890".into()),
-        and: Some("https://play.google.com/store/apps/details?id=com.example.app".into()),
-        geo: BTreeMap::from([
+        version: 1,
+        link_id: "lnk_Zp4wQ8rT2yVn6mKc".into(),
+        workspace_id: "ws_3kVd8NfQ1zYa".into(),
+        destination_url: "https://example.com/landing/spring-sale".into(),
+        ios_url: Some("https://apps.apple.com/app/example/id1234567890".into()),
+        android_url: Some("https://play.google.com/store/apps/details?id=com.example.app".into()),
+        geo_targets: BTreeMap::from([
             s("DE", "https://example.de/fruehlingsangebot"),
             s("FR", "https://example.fr/soldes-printemps"),
             s("GB", "https://example.co.uk/spring-sale"),
             s("JP", "https://example.jp/spring"),
         ]),
-        dev: BTreeMap::from([
+        device_targets: BTreeMap::from([
             s("mobile", "https://m.example.com/spring-sale"),
             s("tablet", "https://example.com/tablet/spring-sale"),
         ]),
-        utm: "utm_source=newsletter&utm_medium=email&utm_campaign=spring%20sale".into(),
-        exp: Some(NOW + 30 * 86_400_000),
-        lim: Some(1_000_000),
+        utm_query: "utm_source=newsletter&utm_medium=email&utm_campaign=spring%20sale".into(),
+        expires_at: Some(NOW + 30 * 86_400_000),
+        click_limit: Some(1_000_000),
         ..Default::default()
     }
 }

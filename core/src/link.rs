@@ -404,25 +404,25 @@ impl Link {
 
     pub fn record(&self) -> RedirectRecord {
         RedirectRecord {
-            v: RECORD_VERSION,
-            id: self.id.clone(),
-            ws: self.workspace_id.clone(),
-            url: self.destination_url.clone(),
-            ios: self.ios_url.clone(),
-            and: self.android_url.clone(),
-            geo: self.geo_targets.clone(),
-            dev: self.device_targets.clone(),
-            utm: self.utm.query(),
-            exp: self.expires_at,
-            lim: self.click_limit,
-            done: self.click_limit.is_some_and(|l| self.click_count >= l),
-            pw: self.password_hash.clone(),
-            sus: self.suspended,
-            ban: self.banned,
-            wc: self.escape_from_wechat,
-            bot: self.advanced_bot_detection,
-            wh: self.webhook,
-            whs: self.webhook_scene.clone(),
+            version: RECORD_VERSION,
+            link_id: self.id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            destination_url: self.destination_url.clone(),
+            ios_url: self.ios_url.clone(),
+            android_url: self.android_url.clone(),
+            geo_targets: self.geo_targets.clone(),
+            device_targets: self.device_targets.clone(),
+            utm_query: self.utm.query(),
+            expires_at: self.expires_at,
+            click_limit: self.click_limit,
+            limit_reached: self.click_limit.is_some_and(|l| self.click_count >= l),
+            password_hash: self.password_hash.clone(),
+            suspended: self.suspended,
+            banned: self.banned,
+            escape_from_wechat: self.escape_from_wechat,
+            advanced_bot_detection: self.advanced_bot_detection,
+            webhook: self.webhook,
+            webhook_scene: self.webhook_scene.clone(),
         }
     }
 }
@@ -434,46 +434,52 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// What the redirect reads from KV: one compact, versioned JSON object per
-/// host + slug. Empty fields are left out to keep the read small.
+/// host + slug. Readable names here, the short keys in KV (serde renames:
+/// the stored form is unchanged, so records already in KV still read).
+/// Empty fields are left out to keep the read small.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedirectRecord {
-    pub v: u8,
-    pub id: String,
-    pub ws: String,
-    pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ios: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub and: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub geo: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dev: BTreeMap<String, String>,
+    #[serde(rename = "v")]
+    pub version: u8,
+    #[serde(rename = "id")]
+    pub link_id: String,
+    #[serde(rename = "ws")]
+    pub workspace_id: String,
+    #[serde(rename = "url")]
+    pub destination_url: String,
+    #[serde(rename = "ios", default, skip_serializing_if = "Option::is_none")]
+    pub ios_url: Option<String>,
+    #[serde(rename = "and", default, skip_serializing_if = "Option::is_none")]
+    pub android_url: Option<String>,
+    #[serde(rename = "geo", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub geo_targets: BTreeMap<String, String>,
+    #[serde(rename = "dev", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub device_targets: BTreeMap<String, String>,
     /// Pre-encoded UTM query.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub utm: String,
+    #[serde(rename = "utm", default, skip_serializing_if = "String::is_empty")]
+    pub utm_query: String,
     /// Expiry, ms since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lim: Option<i64>,
+    #[serde(rename = "exp", default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    #[serde(rename = "lim", default, skip_serializing_if = "Option::is_none")]
+    pub click_limit: Option<i64>,
     /// The click limit has been reached (set by the analytics consumer).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub done: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pw: Option<String>,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub sus: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub ban: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub wc: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub bot: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub wh: bool,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub whs: String,
+    #[serde(rename = "done", default, skip_serializing_if = "is_false")]
+    pub limit_reached: bool,
+    #[serde(rename = "pw", default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    #[serde(rename = "sus", default, skip_serializing_if = "is_false")]
+    pub suspended: bool,
+    #[serde(rename = "ban", default, skip_serializing_if = "is_false")]
+    pub banned: bool,
+    #[serde(rename = "wc", default, skip_serializing_if = "is_false")]
+    pub escape_from_wechat: bool,
+    #[serde(rename = "bot", default, skip_serializing_if = "is_false")]
+    pub advanced_bot_detection: bool,
+    #[serde(rename = "wh", default, skip_serializing_if = "is_false")]
+    pub webhook: bool,
+    #[serde(rename = "whs", default, skip_serializing_if = "String::is_empty")]
+    pub webhook_scene: String,
 }
 
 impl RedirectRecord {
@@ -485,13 +491,8 @@ impl RedirectRecord {
     pub fn from_json(s: &str) -> Option<RedirectRecord> {
         serde_json::from_str::<RedirectRecord>(s)
             .ok()
-            .filter(|r| r.v == RECORD_VERSION)
+            .filter(|r| r.version == RECORD_VERSION)
     }
-}
-
-/// The KV key of a redirect record.
-pub fn record_key(domain: &str, slug: &str) -> String {
-    format!("l1:{domain}/{slug}")
 }
 
 #[cfg(test)]
@@ -534,7 +535,7 @@ mod tests {
         let text = l.to_json("https").to_string();
         assert!(!text.contains("secure123") && !text.contains(&hash));
         assert_eq!(l.to_json("https")["hasPassword"], true);
-        assert_eq!(l.record().pw.as_deref(), Some(hash.as_str()));
+        assert_eq!(l.record().password_hash.as_deref(), Some(hash.as_str()));
     }
 
     #[test]
@@ -548,8 +549,8 @@ mod tests {
         }));
         assert_eq!(l.geo_targets["US"], "https://example.com/us");
         let r = l.record();
-        assert_eq!(r.dev["mobile"], "https://m.example.com");
-        assert_eq!(r.utm, "utm_source=email&utm_campaign=summer%20sale");
+        assert_eq!(r.device_targets["mobile"], "https://m.example.com");
+        assert_eq!(r.utm_query, "utm_source=email&utm_campaign=summer%20sale");
         let rt = RedirectRecord::from_json(&r.to_json_string()).unwrap();
         assert_eq!(rt, r);
         assert!(
@@ -679,9 +680,9 @@ mod tests {
     #[test]
     fn click_limit_reached_marks_the_record() {
         let mut l = create(json!({"destinationUrl": "https://x.com", "clickLimit": 2}));
-        assert!(!l.record().done);
+        assert!(!l.record().limit_reached);
         l.click_count = 2;
-        assert!(l.record().done);
+        assert!(l.record().limit_reached);
     }
 
     #[test]
@@ -702,6 +703,32 @@ mod tests {
         ] {
             assert!(parse_domain(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn records_already_in_kv_read_and_write_back_byte_identical() {
+        // Written by the worker before the fields had readable names.
+        let old = r#"{"v":1,"id":"lnk_a","ws":"ws_b","url":"https://example.com/x","ios":"https://apps.apple.com/a","and":"https://play.google.com/b","geo":{"DE":"https://example.de/"},"dev":{"mobile":"https://m.example.com/"},"utm":"utm_source=e","exp":1700000000000,"lim":10,"done":true,"pw":"pbkdf2$x","sus":true,"ban":true,"wc":true,"bot":true,"wh":true,"whs":"s1"}"#;
+        let r = RedirectRecord::from_json(old).expect("an old record reads");
+        assert_eq!(r.link_id, "lnk_a");
+        assert_eq!(r.workspace_id, "ws_b");
+        assert_eq!(r.destination_url, "https://example.com/x");
+        assert_eq!(r.android_url.as_deref(), Some("https://play.google.com/b"));
+        assert_eq!(r.geo_targets["DE"], "https://example.de/");
+        assert_eq!(r.utm_query, "utm_source=e");
+        assert_eq!(
+            (r.expires_at, r.click_limit, r.limit_reached),
+            (Some(1_700_000_000_000), Some(10), true)
+        );
+        assert!(r.suspended && r.banned && r.escape_from_wechat && r.advanced_bot_detection);
+        assert!(r.webhook);
+        assert_eq!(r.webhook_scene, "s1");
+        assert_eq!(r.to_json_string(), old);
+        let minimal = r#"{"v":1,"id":"x","ws":"y","url":"https://example.com/kv"}"#;
+        assert_eq!(
+            RedirectRecord::from_json(minimal).unwrap().to_json_string(),
+            minimal
+        );
     }
 
     #[test]

@@ -59,16 +59,20 @@ type Gate = fn(&RedirectRecord, &Visit, i64) -> Option<Decision>;
 
 /// The gates, in order.
 pub const GATES: &[(&str, Gate)] = &[
-    ("banned", |r, _, _| r.ban.then_some(Decision::Banned)),
-    ("suspended", |r, _, _| r.sus.then_some(Decision::Suspended)),
+    ("banned", |r, _, _| r.banned.then_some(Decision::Banned)),
+    ("suspended", |r, _, _| {
+        r.suspended.then_some(Decision::Suspended)
+    }),
     ("expired", |r, _, now| {
-        r.exp.is_some_and(|e| now >= e).then_some(Decision::Expired)
+        r.expires_at
+            .is_some_and(|e| now >= e)
+            .then_some(Decision::Expired)
     }),
     ("click limit", |r, _, _| {
-        r.done.then_some(Decision::LimitReached)
+        r.limit_reached.then_some(Decision::LimitReached)
     }),
     ("password", |r, v, _| {
-        let hash = r.pw.as_deref()?;
+        let hash = r.password_hash.as_deref()?;
         match v.password {
             Some(p) if verify_password(p, hash) => None,
             Some(_) => Some(Decision::PasswordRequired { wrong: true }),
@@ -76,10 +80,10 @@ pub const GATES: &[(&str, Gate)] = &[
         }
     }),
     ("wechat", |r, v, _| {
-        (r.wc && v.ua.is_wechat).then_some(Decision::OpenInBrowser)
+        (r.escape_from_wechat && v.ua.is_wechat).then_some(Decision::OpenInBrowser)
     }),
     ("bot", |r, v, _| {
-        (r.bot && v.ua.is_bot).then_some(Decision::BotBlocked)
+        (r.advanced_bot_detection && v.ua.is_bot).then_some(Decision::BotBlocked)
     }),
 ];
 
@@ -98,20 +102,24 @@ pub fn decide(rec: &RedirectRecord, visit: &Visit, now: i64) -> Decision {
 /// the UTM parameters and the visitor's own query.
 pub fn target(rec: &RedirectRecord, visit: &Visit) -> String {
     let app = match visit.ua.os {
-        Os::Ios => rec.ios.as_deref(),
-        Os::Android => rec.and.as_deref(),
+        Os::Ios => rec.ios_url.as_deref(),
+        Os::Android => rec.android_url.as_deref(),
         _ => None,
     };
     let base = app
         .or_else(|| {
             visit
                 .country
-                .and_then(|c| rec.geo.get(c))
+                .and_then(|c| rec.geo_targets.get(c))
                 .map(String::as_str)
         })
-        .or_else(|| rec.dev.get(device_key(visit.ua.device)).map(String::as_str))
-        .unwrap_or(&rec.url);
-    let with_utm = append_query(base, &rec.utm);
+        .or_else(|| {
+            rec.device_targets
+                .get(device_key(visit.ua.device))
+                .map(String::as_str)
+        })
+        .unwrap_or(&rec.destination_url);
+    let with_utm = append_query(base, &rec.utm_query);
     append_query(&with_utm, visit.query)
 }
 
@@ -153,10 +161,10 @@ mod tests {
 
     fn rec() -> RedirectRecord {
         RedirectRecord {
-            v: 1,
-            id: "lnk_1".into(),
-            ws: "ws_1".into(),
-            url: "https://example.com/default".into(),
+            version: 1,
+            link_id: "lnk_1".into(),
+            workspace_id: "ws_1".into(),
+            destination_url: "https://example.com/default".into(),
             ..Default::default()
         }
     }
@@ -188,13 +196,13 @@ mod tests {
     #[test]
     fn gates_in_order() {
         let mut r = rec();
-        r.ban = true;
-        r.sus = true;
-        r.exp = Some(NOW - 1);
-        r.done = true;
-        r.pw = Some(hash_password("pw", &[1; 16]));
-        r.wc = true;
-        r.bot = true;
+        r.banned = true;
+        r.suspended = true;
+        r.expires_at = Some(NOW - 1);
+        r.limit_reached = true;
+        r.password_hash = Some(hash_password("pw", &[1; 16]));
+        r.escape_from_wechat = true;
+        r.advanced_bot_detection = true;
         let v = visit(BOT, None);
         let mut seen = vec![];
         for expected in [
@@ -208,11 +216,11 @@ mod tests {
             assert_eq!(d, expected);
             seen.push(d.status());
             match expected {
-                Decision::Banned => r.ban = false,
-                Decision::Suspended => r.sus = false,
-                Decision::Expired => r.exp = Some(NOW + 1),
-                Decision::LimitReached => r.done = false,
-                _ => r.pw = None,
+                Decision::Banned => r.banned = false,
+                Decision::Suspended => r.suspended = false,
+                Decision::Expired => r.expires_at = Some(NOW + 1),
+                Decision::LimitReached => r.limit_reached = false,
+                _ => r.password_hash = None,
             }
         }
         assert_eq!(seen, vec![451, 410, 410, 410, 200]);
@@ -221,16 +229,16 @@ mod tests {
             Decision::OpenInBrowser
         );
         assert_eq!(decide(&r, &v, NOW), Decision::BotBlocked);
-        r.bot = false;
+        r.advanced_bot_detection = false;
         assert!(matches!(decide(&r, &v, NOW), Decision::Redirect { .. }));
     }
 
     #[test]
     fn expiry_is_inclusive_and_future_is_fine() {
         let mut r = rec();
-        r.exp = Some(NOW);
+        r.expires_at = Some(NOW);
         assert_eq!(decide(&r, &visit(DESKTOP, None), NOW), Decision::Expired);
-        r.exp = Some(NOW + 1);
+        r.expires_at = Some(NOW + 1);
         assert!(matches!(
             decide(&r, &visit(DESKTOP, None), NOW),
             Decision::Redirect { .. }
@@ -240,7 +248,7 @@ mod tests {
     #[test]
     fn password_form_then_redirect() {
         let mut r = rec();
-        r.pw = Some(hash_password("secure123", &[9; 16]));
+        r.password_hash = Some(hash_password("secure123", &[9; 16]));
         let mut v = visit(DESKTOP, None);
         assert_eq!(
             decide(&r, &v, NOW),
@@ -272,10 +280,10 @@ mod tests {
     #[test]
     fn targeting_precedence() {
         let mut r = rec();
-        r.ios = Some("https://apps.apple.com/app/myapp".into());
-        r.and = Some("https://play.google.com/store/apps/details?id=com.myapp".into());
-        r.geo = BTreeMap::from([("DE".into(), "https://example.com/de".into())]);
-        r.dev = BTreeMap::from([
+        r.ios_url = Some("https://apps.apple.com/app/myapp".into());
+        r.android_url = Some("https://play.google.com/store/apps/details?id=com.myapp".into());
+        r.geo_targets = BTreeMap::from([("DE".into(), "https://example.com/de".into())]);
+        r.device_targets = BTreeMap::from([
             ("mobile".into(), "https://m.example.com".into()),
             ("tablet".into(), "https://t.example.com".into()),
             ("desktop".into(), "https://d.example.com".into()),
@@ -296,8 +304,8 @@ mod tests {
             loc(decide(&r, &visit(DESKTOP, Some("US")), NOW)),
             "https://d.example.com"
         );
-        r.ios = None;
-        r.and = None;
+        r.ios_url = None;
+        r.android_url = None;
         assert_eq!(
             loc(decide(&r, &visit(IPAD, Some("US")), NOW)),
             "https://t.example.com"
@@ -310,7 +318,7 @@ mod tests {
             loc(decide(&r, &visit(IPHONE, None), NOW)),
             "https://m.example.com"
         );
-        r.dev.clear();
+        r.device_targets.clear();
         assert_eq!(
             loc(decide(&r, &visit(IPHONE, Some("FR")), NOW)),
             "https://example.com/default"
@@ -320,8 +328,8 @@ mod tests {
     #[test]
     fn utm_and_visitor_query_are_appended_keeping_the_fragment() {
         let mut r = rec();
-        r.url = "https://example.com/product?ref=x#buy".into();
-        r.utm = "utm_source=email&utm_medium=newsletter".into();
+        r.destination_url = "https://example.com/product?ref=x#buy".into();
+        r.utm_query = "utm_source=email&utm_medium=newsletter".into();
         let mut v = visit(DESKTOP, None);
         v.query = "fbclid=123";
         assert_eq!(

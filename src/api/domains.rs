@@ -19,7 +19,8 @@ use crate::http::{
     created, fetch_with_timeout, json_body, list as list_response, no_content, ok, random_bytes,
     Ctx, Page, Query,
 };
-use crate::store::domains::{self as store, Domain, Insert};
+use crate::store::domains::{self as store, Domain};
+use crate::store::OnConstraint;
 use crate::webhooks;
 
 /// A DNS lookup gives up after this long.
@@ -47,16 +48,17 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         verified_at: None,
         link_count: 0,
     };
-    match store::insert(&ctx.db()?, &d, MAX_PER_WORKSPACE).await? {
-        Insert::Done => Ok(created(d.to_json())),
-        Insert::OverQuota => Err(ApiError::LimitReached(format!(
+    let inserted = store::insert(&ctx.db()?, &d, MAX_PER_WORKSPACE)
+        .await
+        .on_constraint(|_| {
+            ApiError::Conflict(format!("The domain '{}' has already been added", d.domain))
+        })?;
+    if !inserted {
+        return Err(ApiError::LimitReached(format!(
             "A workspace can have at most {MAX_PER_WORKSPACE} custom domains"
-        ))),
-        Insert::Taken => Err(ApiError::Conflict(format!(
-            "The domain '{}' has already been added",
-            d.domain
-        ))),
+        )));
     }
+    Ok(created(d.to_json()))
 }
 
 async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Domain> {
@@ -127,13 +129,7 @@ pub async fn verify(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response>
 
 /// One DNS-over-HTTPS JSON query for TXT records.
 async fn lookup_txt(ctx: &Ctx, name: &str) -> Result<Value, String> {
-    let resolver = ctx
-        .env
-        .var("DOH_RESOLVER_URL")
-        .map(|v| v.to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| core_domains::DEFAULT_RESOLVER.to_string());
+    let resolver = &ctx.config.doh_resolver_url;
     let sep = if resolver.contains('?') { '&' } else { '?' };
     let url = format!("{resolver}{sep}name={}&type=TXT", encode_component(name));
     let headers = Headers::new();

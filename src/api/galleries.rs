@@ -17,7 +17,8 @@ use crate::http::{
     created, internal, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page,
     Query,
 };
-use crate::store::galleries::{self as store, Gallery, Insert, Item};
+use crate::store::galleries::{self as store, Gallery, Item};
+use crate::store::OnConstraint;
 
 fn page_url(ctx: &Ctx, slug: &str) -> String {
     format!("{}://{}/bio/{slug}", ctx.scheme, ctx.short_domain)
@@ -44,13 +45,15 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    match store::insert(&ctx.db()?, &g, MAX_PER_WORKSPACE).await? {
-        Insert::Done => Ok(created(g.to_json(&page_url(ctx, &g.slug), &[]))),
-        Insert::OverQuota => Err(ApiError::LimitReached(format!(
+    let inserted = store::insert(&ctx.db()?, &g, MAX_PER_WORKSPACE)
+        .await
+        .on_constraint(|_| slug_taken(&g.slug))?;
+    if !inserted {
+        return Err(ApiError::LimitReached(format!(
             "A workspace can have at most {MAX_PER_WORKSPACE} galleries"
-        ))),
-        Insert::SlugTaken => Err(slug_taken(&g.slug)),
+        )));
     }
+    Ok(created(g.to_json(&page_url(ctx, &g.slug), &[])))
 }
 
 async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Gallery> {
@@ -93,9 +96,9 @@ pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Respon
 }
 
 async fn save(ctx: &Ctx, g: &Gallery) -> ApiResult<Response> {
-    if !store::update(&ctx.db()?, g).await? {
-        return Err(slug_taken(&g.slug));
-    }
+    store::update(&ctx.db()?, g)
+        .await
+        .on_constraint(|_| slug_taken(&g.slug))?;
     Ok(ok(render_json(ctx, g).await?))
 }
 

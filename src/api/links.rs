@@ -10,8 +10,9 @@ use crate::auth::Caller;
 use crate::http::{
     created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
 };
-use crate::store::links::{self, Insert, ListFilter, Sort};
-use crate::store::{first, groups, records, text, workspaces};
+use crate::store::links::{self, ListFilter, Sort};
+use crate::store::{domains, groups, records, workspaces};
+use crate::store::{Constraint, OnConstraint, WriteError};
 use crate::webhooks;
 
 /// Links on another host need a verified domain of the caller's workspace.
@@ -19,20 +20,9 @@ async fn check_domain(ctx: &Ctx, caller: &Caller, domain: &str) -> ApiResult<()>
     if domain == ctx.short_domain {
         return Ok(());
     }
-    #[derive(serde::Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        id: String,
-    }
-    let row: Option<Row> = first(
-        &ctx.db()?,
-        "SELECT id FROM domains WHERE domain = ?1 AND workspace_id = ?2 AND verified = 1",
-        &[text(domain), text(&caller.workspace_id)],
-    )
-    .await?;
-    match row {
-        Some(_) => Ok(()),
-        None => Err(ApiError::DomainNotVerified(format!(
+    match domains::verified(&ctx.db()?, &caller.workspace_id, domain).await? {
+        true => Ok(()),
+        false => Err(ApiError::DomainNotVerified(format!(
             "The domain '{domain}' is not a verified domain of this workspace"
         ))),
     }
@@ -51,6 +41,13 @@ async fn check_group(ctx: &Ctx, caller: &Caller, group_id: Option<&str>) -> ApiR
         }
     }
     Ok(())
+}
+
+fn slug_exists(link: &Link) -> ApiError {
+    ApiError::SlugExists(format!(
+        "The slug '{}' already exists on {}",
+        link.slug, link.domain
+    ))
 }
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
@@ -79,25 +76,21 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         if !custom_slug {
             link.slug = Slug::generate(&random_bytes::<7>()).to_string();
         }
-        match links::insert(&db, &link, quota).await? {
-            Insert::Done => {
+        match links::insert(&db, &link, quota).await {
+            Ok(true) => {
                 records::put(&ctx.kv()?, &link).await?;
                 let data = link.to_json(&ctx.scheme);
                 webhooks::emit(ctx, &link.workspace_id, "link.created", data.clone()).await;
                 return Ok(created(data));
             }
-            Insert::OverQuota => {
+            Ok(false) => {
                 return Err(ApiError::LimitReached(format!(
                     "This workspace's plan allows {quota} links"
                 )))
             }
-            Insert::SlugTaken if custom_slug => {
-                return Err(ApiError::SlugExists(format!(
-                    "The slug '{}' already exists on {}",
-                    link.slug, link.domain
-                )))
-            }
-            Insert::SlugTaken => continue,
+            Err(WriteError::Constraint(Constraint::LinkSlug)) if !custom_slug => continue,
+            Err(WriteError::Constraint(_)) => return Err(slug_exists(&link)),
+            Err(WriteError::Other(e)) => return Err(e),
         }
     }
     Err(ApiError::Conflict(
@@ -134,12 +127,9 @@ pub async fn update(
         check_group(ctx, caller, link.group_id.as_deref()).await?;
     }
     link.updated_at = ctx.now;
-    if links::update(&ctx.db()?, &link).await?.is_none() {
-        return Err(ApiError::SlugExists(format!(
-            "The slug '{}' already exists on {}",
-            link.slug, link.domain
-        )));
-    }
+    links::update(&ctx.db()?, &link)
+        .await
+        .on_constraint(|_| slug_exists(&link))?;
     records::sync(&ctx.kv()?, Some(&before), &link).await?;
     let data = link.to_json(&ctx.scheme);
     webhooks::emit(ctx, &link.workspace_id, "link.updated", data.clone()).await;

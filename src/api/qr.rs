@@ -90,20 +90,19 @@ pub async fn generate(ctx: &Ctx, req: &mut Request) -> (ApiResult<Response>, Hea
     (render_request(req).await, headers)
 }
 
-/// The rate-limit bucket of the caller's IP: `qrip:<sha256 of the IP>`
-/// (never the raw address), or one shared bucket without the header.
-fn ip_bucket(req: &Request) -> String {
+/// The SHA-256 of the caller's IP (never the raw address), or `None`
+/// without the header (one shared bucket).
+fn ip_hash(req: &Request) -> Option<String> {
     match req.headers().get("CF-Connecting-IP").ok().flatten() {
-        Some(ip) if !ip.trim().is_empty() => {
-            format!("qrip:{}", sha256_hex(ip.trim().as_bytes()))
-        }
-        _ => "qrip:unknown".to_string(),
+        Some(ip) if !ip.trim().is_empty() => Some(sha256_hex(ip.trim().as_bytes())),
+        _ => None,
     }
 }
 
 async fn count_ip(ctx: &Ctx, req: &Request, window: i64) -> ApiResult<i64> {
     let db = ctx.db()?;
-    let count = ratelimit::hit(&db, &ip_bucket(req), window).await?;
+    let ip = ip_hash(req);
+    let count = ratelimit::hit(&db, &ratelimit::Bucket::QrIp(ip.as_deref()), window).await?;
     if count == 1 {
         // First request of this IP's window: tidy old windows (as for keys).
         let _ = ratelimit::prune(&db, window - 3_600_000).await;

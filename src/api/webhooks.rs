@@ -12,12 +12,12 @@ use crate::http::{
     created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
 };
 use crate::store::webhooks::{self as store, Webhook};
-use crate::webhooks::{allow_private, attempt};
+use crate::webhooks::attempt;
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
     caller.require_write()?;
     let body = json_body(req).await?;
-    let p = WebhookPatch::parse(&body, true, allow_private(&ctx.env))?;
+    let p = WebhookPatch::parse(&body, true, ctx.config.webhook_allow_private_targets)?;
     let w = Webhook {
         id: new_id("wh", &random_bytes::<16>()),
         workspace_id: caller.workspace_id.clone(),
@@ -71,7 +71,7 @@ pub async fn update(
 ) -> ApiResult<Response> {
     caller.require_write()?;
     let body = json_body(req).await?;
-    let p = WebhookPatch::parse(&body, false, allow_private(&ctx.env))?;
+    let p = WebhookPatch::parse(&body, false, ctx.config.webhook_allow_private_targets)?;
     let mut w = load(ctx, caller, id).await?;
     if let Some(name) = p.name {
         w.name = name;
@@ -122,7 +122,7 @@ pub async fn test(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
     let job = store::claim(&db, &delivery_id, 1, ctx.now, ctx.now)
         .await?
         .ok_or(ApiError::Internal)?;
-    let (result, _) = attempt(&w, &job, allow_private(&ctx.env)).await;
+    let (result, _) = attempt(&w, &job, ctx.config.webhook_allow_private_targets).await;
     let status = if result.ok() { "success" } else { "failed" };
     store::record(&db, &delivery_id, &result, status, None, ctx.now).await?;
     Ok(ok(json!({

@@ -1,6 +1,6 @@
 //! `domains` table: a workspace's custom short domains.
 
-use super::{first, int, page, run_unique, text};
+use super::{first, int, text, write, Owned, WriteResult};
 use edgelink_core::domains::{record_name, record_value};
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::ApiResult;
@@ -39,20 +39,22 @@ impl Domain {
     }
 }
 
-const COLUMNS: &str = "d.id, d.workspace_id, d.domain, d.verification_token, d.verified, \
-    d.created_at, d.verified_at, \
-    (SELECT COUNT(*) FROM links l WHERE l.domain = d.domain AND l.workspace_id = d.workspace_id) AS link_count";
-
-pub enum Insert {
-    Done,
-    OverQuota,
-    Taken,
+impl Owned for Domain {
+    const TABLE: &'static str = "domains";
+    const COLUMNS: &'static str = "d.id, d.workspace_id, d.domain, d.verification_token, \
+        d.verified, d.created_at, d.verified_at, (SELECT COUNT(*) FROM links l \
+        WHERE l.domain = d.domain AND l.workspace_id = d.workspace_id) AS link_count";
+    const FROM: &'static str = "FROM domains d";
+    const ALIAS: &'static str = "d.";
+    const ORDER: &'static str = "d.created_at DESC, d.id DESC";
 }
 
-/// Inserts unless the workspace has `max` domains; a domain already added
-/// (by any workspace) is `Taken`.
-pub async fn insert(db: &D1Database, d: &Domain, max: i64) -> ApiResult<Insert> {
-    let changed = run_unique(
+owned_fns!(Domain: get, list);
+
+/// Inserts unless the workspace has `max` domains (false then); a domain
+/// already added (by any workspace) is `Constraint::DomainName`.
+pub async fn insert(db: &D1Database, d: &Domain, max: i64) -> WriteResult<bool> {
+    let changed = write(
         db,
         "INSERT INTO domains (id, workspace_id, domain, verification_token, verified, created_at) \
          SELECT ?1, ?2, ?3, ?4, 0, ?5 \
@@ -67,38 +69,7 @@ pub async fn insert(db: &D1Database, d: &Domain, max: i64) -> ApiResult<Insert> 
         ],
     )
     .await?;
-    Ok(match changed {
-        None => Insert::Taken,
-        Some(0) => Insert::OverQuota,
-        Some(_) => Insert::Done,
-    })
-}
-
-pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<Domain>> {
-    first(
-        db,
-        &format!("SELECT {COLUMNS} FROM domains d WHERE d.id = ?1 AND d.workspace_id = ?2"),
-        &[text(id), text(workspace_id)],
-    )
-    .await
-}
-
-pub async fn list(
-    db: &D1Database,
-    workspace_id: &str,
-    limit: i64,
-    offset: i64,
-) -> ApiResult<(Vec<Domain>, i64)> {
-    page(
-        db,
-        COLUMNS,
-        "FROM domains d WHERE d.workspace_id = ?1",
-        "d.created_at DESC, d.id DESC",
-        &[text(workspace_id)],
-        limit,
-        offset,
-    )
-    .await
+    Ok(changed > 0)
 }
 
 /// Marks it verified; false when it already was (so the event is raised once).
@@ -123,4 +94,15 @@ pub async fn delete_unused(db: &D1Database, workspace_id: &str, id: &str) -> Api
     )
     .await?
         > 0)
+}
+
+/// Whether `domain` is a verified domain of the workspace.
+pub async fn verified(db: &D1Database, workspace_id: &str, domain: &str) -> ApiResult<bool> {
+    let row: Option<super::Count> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM domains WHERE domain = ?1 AND workspace_id = ?2 AND verified = 1",
+        &[text(domain), text(workspace_id)],
+    )
+    .await?;
+    Ok(row.is_some_and(|c| c.n > 0))
 }

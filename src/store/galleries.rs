@@ -1,14 +1,17 @@
 //! `galleries` and `gallery_items`: link-in-bio pages of a workspace.
 
-use super::{all, delete_with_children, first, int, opt_text, page, run, run_unique, text};
+use super::row_args;
+use super::{
+    all, delete_with_children, first, int, opt_text, run, text, write, Owned, WriteResult,
+};
 use edgelink_core::galleries::ItemInput;
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::ApiResult;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Gallery {
     pub id: String,
     pub workspace_id: String,
@@ -43,7 +46,7 @@ impl Gallery {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Item {
     pub id: String,
     pub gallery_id: String,
@@ -92,74 +95,41 @@ impl Item {
 
 const COLUMNS: &str = "id, workspace_id, slug, title, bio, avatar_url, theme, custom_css, \
     is_published, created_at, updated_at";
+
+impl Owned for Gallery {
+    const TABLE: &'static str = "galleries";
+    const COLUMNS: &'static str = COLUMNS;
+    const FROM: &'static str = "FROM galleries";
+    const ORDER: &'static str = "created_at DESC, id DESC";
+}
+
+owned_fns!(Gallery: get, list);
+
 const ITEM_COLUMNS: &str = "id, gallery_id, type, title, url, image_url, embed_type, embed_data, \
     position, created_at, updated_at";
 
-pub enum Insert {
-    Done,
-    OverQuota,
-    SlugTaken,
+/// Inserts unless the workspace has `max` galleries (false then); a taken
+/// slug is `Constraint::GallerySlug`.
+pub async fn insert(db: &D1Database, g: &Gallery, max: i64) -> WriteResult<bool> {
+    let mut args = row_args(g, COLUMNS);
+    args.push(int(max));
+    let sql = format!(
+        "INSERT INTO galleries ({COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 \
+         WHERE (SELECT COUNT(*) FROM galleries WHERE workspace_id = ?2) < ?12"
+    );
+    Ok(write(db, &sql, &args).await? > 0)
 }
 
-pub async fn insert(db: &D1Database, g: &Gallery, max: i64) -> ApiResult<Insert> {
-    let changed = run_unique(
-        db,
-        &format!(
-            "INSERT INTO galleries ({COLUMNS}) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9 \
-             WHERE (SELECT COUNT(*) FROM galleries WHERE workspace_id = ?2) < ?10"
-        ),
-        &[
-            text(&g.id),
-            text(&g.workspace_id),
-            text(&g.slug),
-            text(&g.title),
-            opt_text(g.bio.as_deref()),
-            opt_text(g.avatar_url.as_deref()),
-            text(&g.theme),
-            opt_text(g.custom_css.as_deref()),
-            int(g.created_at),
-            int(max),
-        ],
-    )
-    .await?;
-    Ok(match changed {
-        None => Insert::SlugTaken,
-        Some(0) => Insert::OverQuota,
-        Some(_) => Insert::Done,
-    })
-}
-
-/// False when the new slug is taken.
-pub async fn update(db: &D1Database, g: &Gallery) -> ApiResult<bool> {
-    Ok(run_unique(
+/// A taken slug is `Constraint::GallerySlug`.
+pub async fn update(db: &D1Database, g: &Gallery) -> WriteResult<()> {
+    write(
         db,
         "UPDATE galleries SET slug = ?3, title = ?4, bio = ?5, avatar_url = ?6, theme = ?7, \
-         custom_css = ?8, is_published = ?9, updated_at = ?10 WHERE id = ?1 AND workspace_id = ?2",
-        &[
-            text(&g.id),
-            text(&g.workspace_id),
-            text(&g.slug),
-            text(&g.title),
-            opt_text(g.bio.as_deref()),
-            opt_text(g.avatar_url.as_deref()),
-            text(&g.theme),
-            opt_text(g.custom_css.as_deref()),
-            int(g.is_published),
-            int(g.updated_at),
-        ],
-    )
-    .await?
-    .is_some())
-}
-
-pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<Gallery>> {
-    first(
-        db,
-        &format!("SELECT {COLUMNS} FROM galleries WHERE id = ?1 AND workspace_id = ?2"),
-        &[text(id), text(workspace_id)],
+         custom_css = ?8, is_published = ?9, updated_at = ?11 WHERE id = ?1 AND workspace_id = ?2",
+        &row_args(g, COLUMNS),
     )
     .await
+    .map(|_| ())
 }
 
 /// The published gallery at `/bio/{slug}`.
@@ -168,24 +138,6 @@ pub async fn published(db: &D1Database, slug: &str) -> ApiResult<Option<Gallery>
         db,
         &format!("SELECT {COLUMNS} FROM galleries WHERE slug = ?1 AND is_published = 1"),
         &[text(slug)],
-    )
-    .await
-}
-
-pub async fn list(
-    db: &D1Database,
-    workspace_id: &str,
-    limit: i64,
-    offset: i64,
-) -> ApiResult<(Vec<Gallery>, i64)> {
-    page(
-        db,
-        COLUMNS,
-        "FROM galleries WHERE workspace_id = ?1",
-        "created_at DESC, id DESC",
-        &[text(workspace_id)],
-        limit,
-        offset,
     )
     .await
 }

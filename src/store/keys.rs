@@ -1,13 +1,14 @@
 //! `api_keys` table. Keys are looked up by their SHA-256; the key itself
 //! is never stored.
 
-use super::{first, int, page, run, stmt, text};
+use super::insert_row;
+use super::{int, run, stmt, text, Owned};
 use edgelink_core::ApiResult;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ApiKey {
     pub id: String,
     pub workspace_id: String,
@@ -39,6 +40,17 @@ impl ApiKey {
     }
 }
 
+impl Owned for ApiKey {
+    const TABLE: &'static str = "api_keys";
+    const COLUMNS: &'static str = "*";
+    const FROM: &'static str = "FROM api_keys";
+    /// Revoked keys are gone for the API.
+    const LIVE: &'static str = " AND revoked_at IS NULL";
+    const ORDER: &'static str = "created_at DESC, rowid DESC";
+}
+
+owned_fns!(ApiKey: get, list);
+
 /// A key row joined with its workspace's plan, as authentication needs it.
 #[derive(Deserialize)]
 pub struct KeyAuth {
@@ -60,41 +72,8 @@ pub fn find_active_stmt(db: &D1Database, key_hash: &str) -> ApiResult<D1Prepared
 }
 
 pub async fn insert(db: &D1Database, k: &ApiKey) -> ApiResult<()> {
-    run(
-        db,
-        "INSERT INTO api_keys (id, workspace_id, name, key_hash, prefix, scope, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        &[
-            text(&k.id),
-            text(&k.workspace_id),
-            text(&k.name),
-            text(&k.key_hash),
-            text(&k.prefix),
-            text(&k.scope),
-            int(k.created_at),
-        ],
-    )
-    .await
-    .map(|_| ())
-}
-
-/// Active keys of a workspace, newest first, and how many there are.
-pub async fn list(
-    db: &D1Database,
-    workspace_id: &str,
-    limit: i64,
-    offset: i64,
-) -> ApiResult<(Vec<ApiKey>, i64)> {
-    page(
-        db,
-        "*",
-        "FROM api_keys WHERE workspace_id = ?1 AND revoked_at IS NULL",
-        "created_at DESC, rowid DESC",
-        &[text(workspace_id)],
-        limit,
-        offset,
-    )
-    .await
+    let columns = "id, workspace_id, name, key_hash, prefix, scope, created_at";
+    insert_row(db, "api_keys", columns, k).await
 }
 
 pub async fn revoke(db: &D1Database, workspace_id: &str, id: &str, now: i64) -> ApiResult<bool> {
@@ -116,13 +95,4 @@ pub async fn touch(db: &D1Database, id: &str, now: i64) -> ApiResult<()> {
     )
     .await
     .map(|_| ())
-}
-
-pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<ApiKey>> {
-    first(
-        db,
-        "SELECT * FROM api_keys WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
-        &[text(id), text(workspace_id)],
-    )
-    .await
 }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{all, first, flag, int, opt_int, opt_text, run, run_unique, text, Count};
+use super::{
+    first, flag, get_owned, int, opt_int, opt_text, page, run, text, write, Owned, WriteResult,
+};
 use edgelink_core::link::{Link, Utm};
 use edgelink_core::ApiResult;
 use serde::Deserialize;
@@ -85,6 +87,15 @@ impl From<Row> for Link {
     }
 }
 
+impl Owned for Row {
+    const TABLE: &'static str = "links";
+    const COLUMNS: &'static str = "*";
+    const FROM: &'static str = "FROM links";
+    const ORDER: &'static str = "created_at DESC, rowid DESC";
+}
+
+owned_fns!(Row: delete);
+
 const COLUMNS: &str = "id, workspace_id, domain, slug, destination_url, title, description, tags, \
     password_hash, expires_at, click_limit, geo_targets, device_targets, ios_url, android_url, \
     utm_source, utm_medium, utm_campaign, utm_term, utm_content, group_id, archived, \
@@ -127,15 +138,10 @@ fn values(l: &Link) -> Vec<JsValue> {
     ]
 }
 
-pub enum Insert {
-    Done,
-    SlugTaken,
-    OverQuota,
-}
-
 /// Inserts unless the workspace already holds `quota` links (checked in
-/// the same statement, so concurrent creates cannot overshoot).
-pub async fn insert(db: &D1Database, l: &Link, quota: i64) -> ApiResult<Insert> {
+/// the same statement, so concurrent creates cannot overshoot): false
+/// then. A taken domain + slug is `Constraint::LinkSlug`.
+pub async fn insert(db: &D1Database, l: &Link, quota: i64) -> WriteResult<bool> {
     let placeholders: Vec<String> = (1..=31).map(|i| format!("?{i}")).collect();
     let sql = format!(
         "INSERT INTO links ({COLUMNS}) SELECT {} \
@@ -144,18 +150,14 @@ pub async fn insert(db: &D1Database, l: &Link, quota: i64) -> ApiResult<Insert> 
     );
     let mut args = values(l);
     args.push(int(quota));
-    Ok(match run_unique(db, &sql, &args).await? {
-        None => Insert::SlugTaken,
-        Some(0) => Insert::OverQuota,
-        Some(_) => Insert::Done,
-    })
+    Ok(write(db, &sql, &args).await? > 0)
 }
 
-/// Rewrites every column the API owns; `None` when the new domain + slug
-/// is taken. `click_count` belongs to the analytics consumer (which adds to
+/// Rewrites every column the API owns (a taken domain + slug is
+/// `Constraint::LinkSlug`). `click_count` belongs to the analytics consumer (which adds to
 /// it in SQL): writing back the value read before a PATCH would lose the
 /// clicks drained in between.
-pub async fn update(db: &D1Database, l: &Link) -> ApiResult<Option<()>> {
+pub async fn update(db: &D1Database, l: &Link) -> WriteResult<()> {
     let sets: Vec<String> = COLUMNS
         .split(", ")
         .enumerate()
@@ -167,33 +169,19 @@ pub async fn update(db: &D1Database, l: &Link) -> ApiResult<Option<()>> {
         "UPDATE links SET {} WHERE id = ?1 AND workspace_id = ?2",
         sets.join(", ")
     );
-    Ok(run_unique(db, &sql, &values(l)).await?.map(|_| ()))
+    write(db, &sql, &values(l)).await.map(|_| ())
 }
 
 pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<Link>> {
-    let row: Option<Row> = first(
-        db,
-        "SELECT * FROM links WHERE id = ?1 AND workspace_id = ?2",
-        &[text(id), text(workspace_id)],
-    )
-    .await?;
-    Ok(row.map(Link::from))
+    Ok(get_owned::<Row>(db, workspace_id, id)
+        .await?
+        .map(Link::from))
 }
 
 /// Operator access, across workspaces.
 pub async fn get_any(db: &D1Database, id: &str) -> ApiResult<Option<Link>> {
     let row: Option<Row> = first(db, "SELECT * FROM links WHERE id = ?1", &[text(id)]).await?;
     Ok(row.map(Link::from))
-}
-
-pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
-    Ok(run(
-        db,
-        "DELETE FROM links WHERE id = ?1 AND workspace_id = ?2",
-        &[text(id), text(workspace_id)],
-    )
-    .await?
-        > 0)
 }
 
 #[derive(Default)]
@@ -285,31 +273,9 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<Link>, i64)> {
-    let (cond, mut args) = where_clause(workspace_id, f);
-    let total: Option<Count> = first(
-        db,
-        &format!("SELECT COUNT(*) AS n FROM links WHERE {cond}"),
-        &args,
-    )
-    .await?;
-    let n = args.len();
-    args.push(int(limit));
-    args.push(int(offset));
-    let rows: Vec<Row> = all(
-        db,
-        &format!(
-            "SELECT * FROM links WHERE {cond} ORDER BY {} LIMIT ?{} OFFSET ?{}",
-            f.sort.order_by(),
-            n + 1,
-            n + 2
-        ),
-        &args,
-    )
-    .await?;
-    Ok((
-        rows.into_iter().map(Link::from).collect(),
-        total.map(|c| c.n).unwrap_or(0),
-    ))
+    let (cond, args) = where_clause(workspace_id, f);
+    let from = format!("FROM links WHERE {cond}");
+    links_page(db, &from, f.sort.order_by(), &args, limit, offset).await
 }
 
 /// A group's links, oldest first (xiaomark's `batch_get`), and how many
@@ -321,23 +287,21 @@ pub async fn by_group(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<Link>, i64)> {
-    let total: Option<Count> = first(
-        db,
-        "SELECT COUNT(*) AS n FROM links WHERE workspace_id = ?1 AND group_id = ?2",
-        &[text(workspace_id), text(group_id)],
-    )
-    .await?;
-    let rows: Vec<Row> = all(
-        db,
-        "SELECT * FROM links WHERE workspace_id = ?1 AND group_id = ?2 \
-         ORDER BY created_at ASC, rowid ASC LIMIT ?3 OFFSET ?4",
-        &[text(workspace_id), text(group_id), int(limit), int(offset)],
-    )
-    .await?;
-    Ok((
-        rows.into_iter().map(Link::from).collect(),
-        total.map(|c| c.n).unwrap_or(0),
-    ))
+    let from = "FROM links WHERE workspace_id = ?1 AND group_id = ?2";
+    let args = [text(workspace_id), text(group_id)];
+    links_page(db, from, "created_at ASC, rowid ASC", &args, limit, offset).await
+}
+
+async fn links_page(
+    db: &D1Database,
+    from: &str,
+    order: &str,
+    args: &[JsValue],
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<Link>, i64)> {
+    let (rows, total) = page::<Row>(db, "*", from, order, args, limit, offset).await?;
+    Ok((rows.into_iter().map(Link::from).collect(), total))
 }
 
 pub async fn clear_group(

@@ -4,13 +4,14 @@
 //! the code it renders follows the link's current domain and slug; if the
 //! link is gone, the stored `url` (or `link_url`) is used instead.
 
-use super::{first, int, opt_text, page, run, text};
+use super::{insert_row, row_args};
+use super::{opt_text, page, run, text, Owned};
 use edgelink_core::ApiResult;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 /// One row, with the tied link's current domain and slug (when it exists).
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct QrRow {
     pub id: String,
     pub workspace_id: String,
@@ -35,55 +36,28 @@ const COLUMNS: &str = "q.id, q.workspace_id, q.name, q.url, q.link_id, q.link_ur
 const FROM: &str =
     "FROM qr_codes q LEFT JOIN links l ON l.id = q.link_id AND l.workspace_id = q.workspace_id";
 
+/// The stored columns (`?1..?9` in inserts and updates).
+const STORED: &str =
+    "id, workspace_id, name, url, link_id, link_url, style, created_at, updated_at";
+
+impl Owned for QrRow {
+    const TABLE: &'static str = "qr_codes";
+    const COLUMNS: &'static str = COLUMNS;
+    const FROM: &'static str = FROM;
+    const ALIAS: &'static str = "q.";
+    const ORDER: &'static str = "q.created_at DESC, q.id DESC";
+}
+
+owned_fns!(QrRow: get, delete);
+
 pub async fn insert(db: &D1Database, q: &QrRow) -> ApiResult<()> {
-    run(
-        db,
-        "INSERT INTO qr_codes (id, workspace_id, name, url, link_id, link_url, style, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        &[
-            text(&q.id),
-            text(&q.workspace_id),
-            text(&q.name),
-            opt_text(q.url.as_deref()),
-            opt_text(q.link_id.as_deref()),
-            opt_text(q.link_url.as_deref()),
-            text(&q.style),
-            int(q.created_at),
-            int(q.updated_at),
-        ],
-    )
-    .await
-    .map(|_| ())
+    insert_row(db, "qr_codes", STORED, q).await
 }
 
 pub async fn update(db: &D1Database, q: &QrRow) -> ApiResult<bool> {
-    Ok(run(
-        db,
-        "UPDATE qr_codes SET name = ?3, url = ?4, link_id = ?5, link_url = ?6, style = ?7, \
-         updated_at = ?8 \
-         WHERE id = ?1 AND workspace_id = ?2",
-        &[
-            text(&q.id),
-            text(&q.workspace_id),
-            text(&q.name),
-            opt_text(q.url.as_deref()),
-            opt_text(q.link_id.as_deref()),
-            opt_text(q.link_url.as_deref()),
-            text(&q.style),
-            int(q.updated_at),
-        ],
-    )
-    .await?
-        > 0)
-}
-
-pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<QrRow>> {
-    first(
-        db,
-        &format!("SELECT {COLUMNS} {FROM} WHERE q.id = ?1 AND q.workspace_id = ?2"),
-        &[text(id), text(workspace_id)],
-    )
-    .await
+    let sql = "UPDATE qr_codes SET name = ?3, url = ?4, link_id = ?5, link_url = ?6, style = ?7, \
+         updated_at = ?9 WHERE id = ?1 AND workspace_id = ?2";
+    Ok(run(db, sql, &row_args(q, STORED)).await? > 0)
 }
 
 /// A page of the workspace's saved QR codes, newest first, optionally only
@@ -99,20 +73,10 @@ pub async fn list(
         db,
         COLUMNS,
         &format!("{FROM} WHERE q.workspace_id = ?1 AND (?2 IS NULL OR q.link_id = ?2)"),
-        "q.created_at DESC, q.id DESC",
+        QrRow::ORDER,
         &[text(workspace_id), opt_text(link_id)],
         limit,
         offset,
     )
     .await
-}
-
-pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
-    Ok(run(
-        db,
-        "DELETE FROM qr_codes WHERE id = ?1 AND workspace_id = ?2",
-        &[text(id), text(workspace_id)],
-    )
-    .await?
-        > 0)
 }

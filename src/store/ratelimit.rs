@@ -1,20 +1,36 @@
 //! Fixed one-minute windows in D1, so a limit holds across isolates.
+//! `rate_limits.bucket` formats live here, one per kind of limit.
 
 use super::{int, stmt, text};
 use edgelink_core::ApiResult;
 use worker::{D1Database, D1PreparedStatement};
 
+/// What a window counts.
+pub enum Bucket<'a> {
+    /// Password guesses at one link by one (daily-hashed) visitor.
+    Password { link_id: &'a str, visitor: &'a str },
+    /// `POST /api/v1/qr/generate` by one client IP (its SHA-256, never the
+    /// address), or by every client without one.
+    QrIp(Option<&'a str>),
+}
+
+impl Bucket<'_> {
+    fn key(&self) -> String {
+        match self {
+            Bucket::Password { link_id, visitor } => format!("pw:{link_id}:{visitor}"),
+            Bucket::QrIp(Some(hash)) => format!("qrip:{hash}"),
+            Bucket::QrIp(None) => "qrip:unknown".to_string(),
+        }
+    }
+}
+
 /// Counts one request in `bucket`'s window; the statement returns `count`.
-pub fn hit_stmt(
-    db: &D1Database,
-    bucket: &str,
-    window_start: i64,
-) -> ApiResult<D1PreparedStatement> {
+fn hit_stmt(db: &D1Database, bucket: &Bucket, window_start: i64) -> ApiResult<D1PreparedStatement> {
     stmt(
         db,
         "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?1, ?2, 1) \
          ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 RETURNING count",
-        &[text(bucket), int(window_start)],
+        &[text(&bucket.key()), int(window_start)],
     )
 }
 
@@ -35,7 +51,7 @@ pub fn hit_key_stmt(
     )
 }
 
-pub async fn hit(db: &D1Database, bucket: &str, window_start: i64) -> ApiResult<i64> {
+pub async fn hit(db: &D1Database, bucket: &Bucket<'_>, window_start: i64) -> ApiResult<i64> {
     #[derive(serde::Deserialize)]
     struct Row {
         count: i64,

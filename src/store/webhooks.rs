@@ -1,15 +1,18 @@
 //! `webhooks` and `webhook_deliveries`: subscriptions of a workspace and
 //! the log of every event sent (or being sent) to them.
 
-use super::{all, delete_with_children, first, int, opt_int, opt_text, page, run, stmt, text};
+use super::row_args;
+use super::{
+    all, delete_with_children, first, int, opt_int, opt_text, page, run, stmt, text, Owned,
+};
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::webhooks::AttemptResult;
 use edgelink_core::ApiResult;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Webhook {
     pub id: String,
     pub workspace_id: String,
@@ -49,76 +52,30 @@ impl Webhook {
 const COLUMNS: &str =
     "id, workspace_id, name, url, events, secret, is_active, created_at, updated_at";
 
+impl Owned for Webhook {
+    const TABLE: &'static str = "webhooks";
+    const COLUMNS: &'static str = COLUMNS;
+    const FROM: &'static str = "FROM webhooks";
+    const ORDER: &'static str = "created_at DESC, id DESC";
+}
+
+owned_fns!(Webhook: get, list);
+
 /// Inserts unless the workspace already has `max` webhooks; false then.
 pub async fn insert(db: &D1Database, w: &Webhook, max: i64) -> ApiResult<bool> {
-    Ok(run(
-        db,
-        &format!(
-            "INSERT INTO webhooks ({COLUMNS}) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
-             WHERE (SELECT COUNT(*) FROM webhooks WHERE workspace_id = ?2) < ?10"
-        ),
-        &[
-            text(&w.id),
-            text(&w.workspace_id),
-            text(&w.name),
-            text(&w.url),
-            text(&w.events),
-            text(&w.secret),
-            int(w.is_active),
-            int(w.created_at),
-            int(w.updated_at),
-            int(max),
-        ],
-    )
-    .await?
-        > 0)
+    let mut args = row_args(w, COLUMNS);
+    args.push(int(max));
+    let sql = format!(
+        "INSERT INTO webhooks ({COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
+         WHERE (SELECT COUNT(*) FROM webhooks WHERE workspace_id = ?2) < ?10"
+    );
+    Ok(run(db, &sql, &args).await? > 0)
 }
 
 pub async fn update(db: &D1Database, w: &Webhook) -> ApiResult<bool> {
-    Ok(run(
-        db,
-        "UPDATE webhooks SET name = ?3, url = ?4, events = ?5, is_active = ?6, updated_at = ?7 \
-         WHERE id = ?1 AND workspace_id = ?2",
-        &[
-            text(&w.id),
-            text(&w.workspace_id),
-            text(&w.name),
-            text(&w.url),
-            text(&w.events),
-            int(w.is_active),
-            int(w.updated_at),
-        ],
-    )
-    .await?
-        > 0)
-}
-
-pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<Webhook>> {
-    first(
-        db,
-        &format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1 AND workspace_id = ?2"),
-        &[text(id), text(workspace_id)],
-    )
-    .await
-}
-
-pub async fn list(
-    db: &D1Database,
-    workspace_id: &str,
-    limit: i64,
-    offset: i64,
-) -> ApiResult<(Vec<Webhook>, i64)> {
-    page(
-        db,
-        COLUMNS,
-        "FROM webhooks WHERE workspace_id = ?1",
-        "created_at DESC, id DESC",
-        &[text(workspace_id)],
-        limit,
-        offset,
-    )
-    .await
+    let sql = "UPDATE webhooks SET name = ?3, url = ?4, events = ?5, is_active = ?7, \
+         updated_at = ?9 WHERE id = ?1 AND workspace_id = ?2";
+    Ok(run(db, sql, &row_args(w, COLUMNS)).await? > 0)
 }
 
 /// Deletes the webhook and its delivery log in one transaction.

@@ -1,13 +1,14 @@
 //! `workspaces` table.
 
-use super::{first, int, opt_int, run, text};
+use super::{first, run, text};
+use super::{insert_row, row_args};
 use edgelink_core::plan::Plan;
 use edgelink_core::ApiResult;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct Workspace {
     pub id: String,
     pub name: String,
@@ -35,13 +36,13 @@ impl Workspace {
 }
 
 pub async fn insert(db: &D1Database, w: &Workspace) -> ApiResult<()> {
-    run(
+    insert_row(
         db,
-        "INSERT INTO workspaces (id, name, plan, link_quota, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        &[text(&w.id), text(&w.name), text(&w.plan), opt_int(w.link_quota), int(w.created_at)],
+        "workspaces",
+        "id, name, plan, link_quota, created_at",
+        w,
     )
     .await
-    .map(|_| ())
 }
 
 pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<Workspace>> {
@@ -49,16 +50,8 @@ pub async fn get(db: &D1Database, id: &str) -> ApiResult<Option<Workspace>> {
 }
 
 pub async fn update(db: &D1Database, w: &Workspace) -> ApiResult<()> {
-    run(
-        db,
-        "UPDATE workspaces SET name = ?2, plan = ?3, link_quota = ?4 WHERE id = ?1",
-        &[
-            text(&w.id),
-            text(&w.name),
-            text(&w.plan),
-            opt_int(w.link_quota),
-        ],
-    )
-    .await
-    .map(|_| ())
+    let sql = "UPDATE workspaces SET name = ?2, plan = ?3, link_quota = ?4 WHERE id = ?1";
+    run(db, sql, &row_args(w, "id, name, plan, link_quota"))
+        .await
+        .map(|_| ())
 }
