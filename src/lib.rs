@@ -14,6 +14,7 @@ mod config;
 mod http;
 mod redirect;
 mod store;
+mod views;
 mod webhooks;
 
 use http::{error_response, set_headers, Ctx};

@@ -1,11 +1,8 @@
 //! `domains` table: a workspace's custom short domains.
 
 use super::{first, int, text, write, Owned, WriteResult};
-use edgelink_core::domains::{record_name, record_value};
-use edgelink_core::time::format_rfc3339;
 use edgelink_core::ApiResult;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use worker::D1Database;
 
 #[derive(Deserialize)]
@@ -19,24 +16,6 @@ pub struct Domain {
     pub verified_at: Option<i64>,
     #[serde(default)]
     pub link_count: i64,
-}
-
-impl Domain {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "domain": self.domain,
-            "verified": self.verified != 0,
-            "verifiedAt": self.verified_at.map(format_rfc3339),
-            "linkCount": self.link_count,
-            "createdAt": format_rfc3339(self.created_at),
-            "verification": {
-                "type": "TXT",
-                "name": record_name(&self.domain),
-                "value": record_value(&self.verification_token),
-            },
-        })
-    }
 }
 
 impl Owned for Domain {

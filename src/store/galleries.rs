@@ -5,10 +5,8 @@ use super::{
     all, delete_with_children, first, int, opt_text, run, text, write, Owned, WriteResult,
 };
 use edgelink_core::galleries::ItemInput;
-use edgelink_core::time::format_rfc3339;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use worker::D1Database;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -24,26 +22,6 @@ pub struct Gallery {
     pub is_published: i64,
     pub created_at: i64,
     pub updated_at: i64,
-}
-
-impl Gallery {
-    /// `items` in page order; `page_url` is where it is (or would be) served.
-    pub fn to_json(&self, page_url: &str, items: &[Item]) -> Value {
-        json!({
-            "id": self.id,
-            "slug": self.slug,
-            "title": self.title,
-            "bio": self.bio,
-            "avatarUrl": self.avatar_url,
-            "theme": self.theme,
-            "customCss": self.custom_css,
-            "isPublished": self.is_published != 0,
-            "url": page_url,
-            "items": items.iter().map(Item::to_json).collect::<Vec<_>>(),
-            "createdAt": format_rfc3339(self.created_at),
-            "updatedAt": format_rfc3339(self.updated_at),
-        })
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -75,21 +53,6 @@ impl Item {
                 .as_deref()
                 .and_then(|d| serde_json::from_str(d).ok()),
         }
-    }
-
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "type": self.kind,
-            "title": self.title,
-            "url": self.url,
-            "imageUrl": self.image_url,
-            "embedType": self.embed_type,
-            "embedData": self.embed_data.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()),
-            "position": self.position,
-            "createdAt": format_rfc3339(self.created_at),
-            "updatedAt": format_rfc3339(self.updated_at),
-        })
     }
 }
 

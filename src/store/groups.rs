@@ -2,10 +2,8 @@
 
 use super::{insert_row, row_args};
 use super::{run, Owned};
-use edgelink_core::time::format_rfc3339;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use worker::D1Database;
 
 #[derive(Deserialize, Serialize)]
@@ -18,17 +16,6 @@ pub struct Group {
     pub updated_at: i64,
     #[serde(default)]
     pub link_count: i64,
-}
-
-impl Group {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id, "name": self.name, "description": self.description,
-            "linkCount": self.link_count,
-            "createdAt": format_rfc3339(self.created_at),
-            "updatedAt": format_rfc3339(self.updated_at),
-        })
-    }
 }
 
 impl Owned for Group {

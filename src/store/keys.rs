@@ -5,7 +5,6 @@ use super::insert_row;
 use super::{int, run, stmt, text, Owned};
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement};
 
 #[derive(Deserialize, Serialize)]
@@ -27,16 +26,6 @@ impl ApiKey {
         } else {
             vec!["read"]
         }
-    }
-
-    pub fn to_json(&self) -> Value {
-        use edgelink_core::time::format_rfc3339;
-        json!({
-            "id": self.id, "name": self.name, "prefix": self.prefix,
-            "scopes": self.scopes(), "scope": self.scope,
-            "createdAt": format_rfc3339(self.created_at),
-            "lastUsedAt": self.last_used_at.map(format_rfc3339),
-        })
     }
 }
 

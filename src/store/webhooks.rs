@@ -5,11 +5,9 @@ use super::row_args;
 use super::{
     all, delete_with_children, first, int, opt_int, opt_text, page, run, stmt, text, Owned,
 };
-use edgelink_core::time::format_rfc3339;
 use edgelink_core::webhooks::AttemptResult;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -29,23 +27,6 @@ pub struct Webhook {
 impl Webhook {
     pub fn event_list(&self) -> Vec<String> {
         serde_json::from_str(&self.events).unwrap_or_default()
-    }
-
-    /// The API shape; the secret only when it is first created.
-    pub fn to_json(&self, with_secret: bool) -> Value {
-        let mut v = json!({
-            "id": self.id,
-            "name": self.name,
-            "url": self.url,
-            "events": self.event_list(),
-            "isActive": self.is_active != 0,
-            "createdAt": format_rfc3339(self.created_at),
-            "updatedAt": format_rfc3339(self.updated_at),
-        });
-        if with_secret {
-            v["secret"] = json!(self.secret);
-        }
-        v
     }
 }
 
@@ -293,32 +274,6 @@ pub struct Delivery {
     pub next_attempt_at: Option<i64>,
     pub delivered_at: Option<i64>,
     pub created_at: i64,
-}
-
-impl Delivery {
-    pub fn to_json(&self, with_payload: bool) -> Value {
-        let t = |v: Option<i64>| v.map(format_rfc3339);
-        let mut v = json!({
-            "id": self.id,
-            "webhookId": self.webhook_id,
-            "event": self.event,
-            "eventId": self.event_id,
-            "status": self.status,
-            "attempts": self.attempts,
-            "lastStatusCode": self.last_status_code,
-            "lastError": self.last_error,
-            "lastDurationMs": self.last_duration_ms,
-            "lastAttemptAt": t(self.last_attempt_at),
-            "nextAttemptAt": if self.status == "pending" { t(self.next_attempt_at) } else { None },
-            "deliveredAt": t(self.delivered_at),
-            "createdAt": format_rfc3339(self.created_at),
-        });
-        if with_payload {
-            v["payload"] = serde_json::from_str(&self.payload).unwrap_or(Value::Null);
-            v["lastResponse"] = json!(self.last_response);
-        }
-        v
-    }
 }
 
 const DELIVERY_COLUMNS: &str = "id, webhook_id, event, event_id, payload, status, attempts, \

@@ -5,7 +5,6 @@ use super::{insert_row, row_args};
 use edgelink_core::plan::Plan;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use worker::D1Database;
 
 #[derive(Deserialize, Serialize)]
@@ -24,14 +23,6 @@ impl Workspace {
 
     pub fn link_quota(&self) -> i64 {
         self.link_quota.unwrap_or(self.plan().link_quota() as i64)
-    }
-
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id, "name": self.name, "plan": self.plan,
-            "linkQuota": self.link_quota(),
-            "createdAt": edgelink_core::time::format_rfc3339(self.created_at),
-        })
     }
 }
 
