@@ -1,6 +1,7 @@
 //! API-key and operator authentication, and the per-key rate limit.
 
-use edgelink_core::plan::{rate_window, Plan};
+use edgelink_core::ids::WorkspaceId;
+use edgelink_core::plan::rate_window;
 use edgelink_core::secrets::{constant_time_eq, sha256_hex};
 use edgelink_core::{ApiError, ApiResult};
 use worker::Request;
@@ -10,7 +11,7 @@ use crate::store::{keys, ratelimit};
 
 /// Who is calling: a workspace, through one key.
 pub struct Caller {
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub read_only: bool,
     /// `X-RateLimit-*` headers for the response.
     pub limit_headers: Vec<(&'static str, String)>,
@@ -97,7 +98,7 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, (ApiError, L
         .and_then(|mut v| v.pop())
         .map(|h| h.count)
         .unwrap_or(1);
-    let plan = Plan::parse(&key.plan).unwrap_or(Plan::Free);
+    let plan = key.plan;
     let limit = plan.requests_per_minute() as i64;
     let limit_headers = rate_headers(limit, limit - count, window, reset);
     if count > limit {
@@ -116,7 +117,7 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, (ApiError, L
     Ok(Caller {
         limit_headers,
         workspace_id: key.workspace_id,
-        read_only: key.scope != "full",
+        read_only: !key.scope.can_write(),
     })
 }
 

@@ -30,7 +30,7 @@ impl Domain {
         json!({
             "id": self.id,
             "domain": self.domain,
-            "verified": self.verified != 0,
+            "verified": self.verified.is_verified(),
             "verifiedAt": self.verified_at.map(format_rfc3339),
             "linkCount": self.link_count,
             "createdAt": format_rfc3339(self.created_at),
@@ -58,7 +58,7 @@ impl ApiKey {
         use edgelink_core::time::format_rfc3339;
         json!({
             "id": self.id, "name": self.name, "prefix": self.prefix,
-            "scopes": self.scopes(), "scope": self.scope,
+            "scopes": self.scope.scopes(), "scope": self.scope,
             "createdAt": format_rfc3339(self.created_at),
             "lastUsedAt": self.last_used_at.map(format_rfc3339),
         })

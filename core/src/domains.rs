@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::base62;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Custom domains per workspace.
@@ -13,6 +14,45 @@ pub const RECORD_PREFIX: &str = "_edgelink";
 pub const VALUE_PREFIX: &str = "edgelink-verify=";
 /// DNS resolver queried with `?name=&type=TXT` and
 /// `Accept: application/dns-json` (Cloudflare's and Google's JSON API).
+/// Whether a custom domain has proved ownership. Stored as the integer
+/// `domains.verified` (0 / 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "i64", into = "i64")]
+pub enum DomainStatus {
+    Pending,
+    Verified,
+}
+
+impl From<i64> for DomainStatus {
+    fn from(v: i64) -> Self {
+        if v != 0 {
+            DomainStatus::Verified
+        } else {
+            DomainStatus::Pending
+        }
+    }
+}
+
+impl From<DomainStatus> for i64 {
+    fn from(s: DomainStatus) -> i64 {
+        (s == DomainStatus::Verified) as i64
+    }
+}
+
+impl DomainStatus {
+    /// `verification.status` in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainStatus::Pending => "pending",
+            DomainStatus::Verified => "verified",
+        }
+    }
+
+    pub fn is_verified(self) -> bool {
+        self == DomainStatus::Verified
+    }
+}
+
 pub const DEFAULT_RESOLVER: &str = "https://cloudflare-dns.com/dns-query";
 
 /// A lower-case DNS host name: at least two labels of letters, digits and

@@ -1,6 +1,7 @@
 //! Messages on the events Queue. The redirect produces clicks; the
 //! consumer turns them into analytics (and, later, webhook deliveries).
 
+use crate::ids::{LinkId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 
 /// One served redirect. `id` is minted by the redirect, so a message the
@@ -8,8 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClickEvent {
     pub id: String,
-    pub link_id: String,
-    pub workspace_id: String,
+    pub link_id: LinkId,
+    pub workspace_id: WorkspaceId,
     /// ms since the epoch.
     pub ts: i64,
     /// ISO country from `cf.country`, when known.

@@ -9,6 +9,7 @@ pub mod domains;
 pub mod error;
 pub mod events;
 pub mod galleries;
+pub mod ids;
 pub mod input;
 pub mod link;
 pub mod pages;

@@ -1,6 +1,7 @@
 //! Short links: the record, the validated changes an API request makes to
 //! it, its JSON shape, and the compact redirect record kept in KV.
 
+use crate::ids::{LinkId, WorkspaceId};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -55,8 +56,8 @@ impl Utm {
 /// A link as stored in D1.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Link {
-    pub id: String,
-    pub workspace_id: String,
+    pub id: LinkId,
+    pub workspace_id: WorkspaceId,
     pub domain: String,
     pub slug: String,
     pub destination_url: String,
@@ -442,9 +443,9 @@ pub struct RedirectRecord {
     #[serde(rename = "v")]
     pub version: u8,
     #[serde(rename = "id")]
-    pub link_id: String,
+    pub link_id: LinkId,
     #[serde(rename = "ws")]
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     #[serde(rename = "url")]
     pub destination_url: String,
     #[serde(rename = "ios", default, skip_serializing_if = "Option::is_none")]

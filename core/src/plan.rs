@@ -1,4 +1,4 @@
-//! Workspace plans: request rate and link quota.
+//! Workspace plans (request rate, link quota) and API key scopes.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +47,41 @@ impl Plan {
     }
 }
 
+/// What an API key may do. Stored as `full` / `read-only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyScope {
+    Full,
+    ReadOnly,
+}
+
+impl KeyScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyScope::Full => "full",
+            KeyScope::ReadOnly => "read-only",
+        }
+    }
+
+    /// go2.gg's `scopes` array.
+    pub fn scopes(self) -> &'static [&'static str] {
+        match self {
+            KeyScope::Full => &["read", "write"],
+            KeyScope::ReadOnly => &["read"],
+        }
+    }
+
+    pub fn can_write(self) -> bool {
+        self == KeyScope::Full
+    }
+}
+
+impl PartialEq<&str> for KeyScope {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Fixed one-minute windows: `(window start ms, seconds until reset)`.
 pub fn rate_window(now_ms: i64) -> (i64, u64) {
     let start = now_ms - now_ms.rem_euclid(60_000);
@@ -64,6 +99,17 @@ mod tests {
         assert_eq!(Plan::parse("pro").unwrap().requests_per_minute(), 300);
         assert_eq!(Plan::parse("business").unwrap().requests_per_minute(), 1000);
         assert_eq!(Plan::parse("enterprise"), None);
+    }
+
+    #[test]
+    fn scopes_keep_their_stored_names() {
+        let full: KeyScope = serde_json::from_str("\"full\"").unwrap();
+        let ro: KeyScope = serde_json::from_str("\"read-only\"").unwrap();
+        assert_eq!((full, ro), (KeyScope::Full, KeyScope::ReadOnly));
+        assert_eq!(serde_json::to_string(&ro).unwrap(), "\"read-only\"");
+        assert_eq!(ro.scopes(), ["read"]);
+        assert!(full.can_write() && !ro.can_write());
+        assert_eq!(serde_json::to_string(&Plan::Pro).unwrap(), "\"pro\"");
     }
 
     #[test]

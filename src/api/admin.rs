@@ -1,8 +1,8 @@
 //! Operator endpoints under `/api/v1/admin/` (ADMIN_TOKEN).
 
+use edgelink_core::ids::WorkspaceId;
 use edgelink_core::input::Fields;
-use edgelink_core::plan::Plan;
-use edgelink_core::secrets::new_id;
+use edgelink_core::plan::{KeyScope, Plan};
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::json;
 use worker::{Request, Response};
@@ -28,14 +28,15 @@ pub async fn create_workspace(ctx: &Ctx, req: &mut Request) -> ApiResult<Respons
     let name = f.required_string("name", 100)?;
     let plan = plan_field(&f)?.unwrap_or(Plan::Free);
     let w = Workspace {
-        id: new_id("ws", &random_bytes::<16>()),
+        id: WorkspaceId::new(&random_bytes::<16>()),
         name,
-        plan: plan.as_str().into(),
+        plan,
         link_quota: f.int("linkQuota", 0, 100_000_000)?,
         created_at: ctx.now,
     };
     workspaces::insert(&ctx.db()?, &w).await?;
-    let (key, plaintext) = crate::api::keys::issue(ctx, &w.id, "Default key", "full").await?;
+    let (key, plaintext) =
+        crate::api::keys::issue(ctx, &w.id, "Default key", KeyScope::Full).await?;
     let mut api_key = key.to_json();
     api_key["key"] = json!(plaintext);
     Ok(created(
@@ -56,7 +57,7 @@ pub async fn update_workspace(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResu
         w.name = n;
     }
     if let Some(p) = plan_field(&f)? {
-        w.plan = p.as_str().into();
+        w.plan = p;
     }
     if let Some(q) = f.nullable_int("linkQuota", 0, 100_000_000)? {
         w.link_quota = q;

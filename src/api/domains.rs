@@ -5,7 +5,8 @@
 //! domain only once it is verified; the redirect answers per `Host`.
 
 use edgelink_core::domains::{
-    self as core_domains, answer_has_txt, record_name, record_value, DomainName, MAX_PER_WORKSPACE,
+    self as core_domains, answer_has_txt, record_name, record_value, DomainName, DomainStatus,
+    MAX_PER_WORKSPACE,
 };
 use edgelink_core::input::Fields;
 use edgelink_core::secrets::new_id;
@@ -43,7 +44,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         workspace_id: caller.workspace_id.clone(),
         domain: name.as_str().to_string(),
         verification_token: core_domains::new_token(&random_bytes::<32>()),
-        verified: 0,
+        verified: DomainStatus::Pending,
         created_at: ctx.now,
         verified_at: None,
         link_count: 0,
@@ -92,14 +93,14 @@ pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Respon
 pub async fn verify(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
     caller.require_write()?;
     let mut d = load(ctx, caller, id).await?;
-    let detail = if d.verified != 0 {
+    let detail = if d.verified.is_verified() {
         None
     } else {
         let expected = record_value(&d.verification_token);
         match lookup_txt(ctx, &record_name(&d.domain)).await {
             Ok(answer) if answer_has_txt(&answer, &expected) => {
                 if store::mark_verified(&ctx.db()?, &d.id, ctx.now).await? {
-                    d.verified = 1;
+                    d.verified = DomainStatus::Verified;
                     d.verified_at = Some(ctx.now);
                     webhooks::emit(ctx, &d.workspace_id, "domain.verified", d.to_json()).await;
                 } else if let Some(now) = store::get(&ctx.db()?, &caller.workspace_id, id).await? {
@@ -116,11 +117,7 @@ pub async fn verify(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response>
         }
     };
     let mut v = d.to_json();
-    v["verification"]["status"] = Value::from(if d.verified != 0 {
-        "verified"
-    } else {
-        "pending"
-    });
+    v["verification"]["status"] = Value::from(d.verified.as_str());
     if let Some(detail) = detail {
         v["verification"]["detail"] = Value::from(detail);
     }

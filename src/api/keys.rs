@@ -1,6 +1,8 @@
 //! `/api/v1/keys`: list, create (full or read-only), revoke.
 
+use edgelink_core::ids::WorkspaceId;
 use edgelink_core::input::Fields;
+use edgelink_core::plan::KeyScope;
 use edgelink_core::secrets::{new_api_key, new_id, sha256_hex};
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::{json, Value};
@@ -13,7 +15,7 @@ use crate::http::{
 use crate::store::keys::{self, ApiKey};
 
 /// `"full"`, `"read-only"`, or an array of `read`/`write` (also those two words).
-fn parse_scope(v: Option<&Value>) -> ApiResult<&'static str> {
+fn parse_scope(v: Option<&Value>) -> ApiResult<KeyScope> {
     let bad = || {
         ApiError::validation(
             "scopes",
@@ -21,7 +23,7 @@ fn parse_scope(v: Option<&Value>) -> ApiResult<&'static str> {
         )
     };
     let words: Vec<&str> = match v {
-        None | Some(Value::Null) => return Ok("full"),
+        None | Some(Value::Null) => return Ok(KeyScope::Full),
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(a)) => a
             .iter()
@@ -42,24 +44,28 @@ fn parse_scope(v: Option<&Value>) -> ApiResult<&'static str> {
     if !any {
         return Err(bad());
     }
-    Ok(if write { "full" } else { "read-only" })
+    Ok(if write {
+        KeyScope::Full
+    } else {
+        KeyScope::ReadOnly
+    })
 }
 
 /// Creates a key row and returns it with the plaintext key (shown once).
 pub async fn issue(
     ctx: &Ctx,
-    workspace_id: &str,
+    workspace_id: &WorkspaceId,
     name: &str,
-    scope: &str,
+    scope: KeyScope,
 ) -> ApiResult<(ApiKey, String)> {
     let key = new_api_key(&random_bytes::<32>());
     let row = ApiKey {
         id: new_id("key", &random_bytes::<16>()),
-        workspace_id: workspace_id.to_string(),
+        workspace_id: workspace_id.clone(),
         name: name.to_string(),
         key_hash: sha256_hex(key.as_bytes()),
         prefix: key[..8].to_string(),
-        scope: scope.to_string(),
+        scope,
         created_at: ctx.now,
         last_used_at: None,
     };

@@ -1,7 +1,7 @@
 //! `/api/v1/links`: go2.gg-compatible link management.
 
+use edgelink_core::ids::LinkId;
 use edgelink_core::link::{Link, LinkPatch};
-use edgelink_core::secrets::new_id;
 use edgelink_core::slug::Slug;
 use edgelink_core::{ApiError, ApiResult};
 use worker::{Request, Response};
@@ -56,7 +56,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     let patch = LinkPatch::parse(&body, true)?;
     let custom_slug = patch.slug.is_some();
     let mut link = Link {
-        id: new_id("lnk", &random_bytes::<16>()),
+        id: LinkId::new(&random_bytes::<16>()),
         workspace_id: caller.workspace_id.clone(),
         domain: ctx.short_domain.clone(),
         created_at: ctx.now,

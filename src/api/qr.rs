@@ -279,7 +279,7 @@ async fn find_link(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Link> {
 }
 
 fn tie(row: &mut QrRow, link: Option<&Link>) {
-    row.link_id = link.map(|l| l.id.clone());
+    row.link_id = link.map(|l| l.id.to_string());
     row.link_domain = link.map(|l| l.domain.clone());
     row.link_slug = link.map(|l| l.slug.clone());
     row.link_url = None; // set from the link by `prepare_save`

@@ -156,7 +156,7 @@ pub async fn clicks_csv(
     let w = window(&q, ctx.now, start)?;
     let cursor = CsvCursor {
         db: ctx.db()?,
-        link_id: link.id.clone(),
+        link_id: link.id.to_string(),
         to: w.to,
         ts: w.from,
         id: String::new(),

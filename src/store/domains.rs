@@ -1,6 +1,8 @@
 //! `domains` table: a workspace's custom short domains.
 
 use super::{first, int, text, write, Owned, WriteResult};
+use edgelink_core::domains::DomainStatus;
+use edgelink_core::ids::WorkspaceId;
 use edgelink_core::ApiResult;
 use serde::Deserialize;
 use worker::D1Database;
@@ -8,10 +10,10 @@ use worker::D1Database;
 #[derive(Deserialize)]
 pub struct Domain {
     pub id: String,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub domain: String,
     pub verification_token: String,
-    pub verified: i64,
+    pub verified: DomainStatus,
     pub created_at: i64,
     pub verified_at: Option<i64>,
     #[serde(default)]

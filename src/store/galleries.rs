@@ -5,6 +5,7 @@ use super::{
     all, delete_with_children, first, int, opt_text, run, text, write, Owned, WriteResult,
 };
 use edgelink_core::galleries::ItemInput;
+use edgelink_core::ids::WorkspaceId;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
@@ -12,7 +13,7 @@ use worker::D1Database;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Gallery {
     pub id: String,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub slug: String,
     pub title: String,
     pub bio: Option<String>,

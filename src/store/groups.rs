@@ -2,6 +2,7 @@
 
 use super::{insert_row, row_args};
 use super::{run, Owned};
+use edgelink_core::ids::WorkspaceId;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
@@ -9,7 +10,7 @@ use worker::D1Database;
 #[derive(Deserialize, Serialize)]
 pub struct Group {
     pub id: String,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub name: String,
     pub description: Option<String>,
     pub created_at: i64,

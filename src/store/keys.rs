@@ -3,6 +3,8 @@
 
 use super::insert_row;
 use super::{int, run, stmt, text, Owned};
+use edgelink_core::ids::WorkspaceId;
+use edgelink_core::plan::{KeyScope, Plan};
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement};
@@ -10,23 +12,13 @@ use worker::{D1Database, D1PreparedStatement};
 #[derive(Deserialize, Serialize)]
 pub struct ApiKey {
     pub id: String,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub name: String,
     pub key_hash: String,
     pub prefix: String,
-    pub scope: String,
+    pub scope: KeyScope,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
-}
-
-impl ApiKey {
-    pub fn scopes(&self) -> Vec<&'static str> {
-        if self.scope == "full" {
-            vec!["read", "write"]
-        } else {
-            vec!["read"]
-        }
-    }
 }
 
 impl Owned for ApiKey {
@@ -44,10 +36,10 @@ owned_fns!(ApiKey: get, list);
 #[derive(Deserialize)]
 pub struct KeyAuth {
     pub id: String,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub key_hash: String,
-    pub scope: String,
-    pub plan: String,
+    pub scope: KeyScope,
+    pub plan: Plan,
 }
 
 pub fn find_active_stmt(db: &D1Database, key_hash: &str) -> ApiResult<D1PreparedStatement> {

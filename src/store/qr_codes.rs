@@ -6,6 +6,7 @@
 
 use super::{insert_row, row_args};
 use super::{opt_text, page, run, text, Owned};
+use edgelink_core::ids::WorkspaceId;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
@@ -14,7 +15,7 @@ use worker::D1Database;
 #[derive(Deserialize, Serialize)]
 pub struct QrRow {
     pub id: String,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub name: String,
     /// The data the user gave (required without a link).
     pub url: Option<String>,

@@ -5,6 +5,7 @@ use super::row_args;
 use super::{
     all, delete_with_children, first, int, opt_int, opt_text, page, run, stmt, text, Owned,
 };
+use edgelink_core::ids::WorkspaceId;
 use edgelink_core::webhooks::AttemptResult;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use worker::{D1Database, D1PreparedStatement};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Webhook {
     pub id: String,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub name: String,
     pub url: String,
     /// JSON array text.

@@ -2,6 +2,7 @@
 
 use super::{first, run, text};
 use super::{insert_row, row_args};
+use edgelink_core::ids::WorkspaceId;
 use edgelink_core::plan::Plan;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
@@ -9,20 +10,16 @@ use worker::D1Database;
 
 #[derive(Deserialize, Serialize)]
 pub struct Workspace {
-    pub id: String,
+    pub id: WorkspaceId,
     pub name: String,
-    pub plan: String,
+    pub plan: Plan,
     pub link_quota: Option<i64>,
     pub created_at: i64,
 }
 
 impl Workspace {
-    pub fn plan(&self) -> Plan {
-        Plan::parse(&self.plan).unwrap_or(Plan::Free)
-    }
-
     pub fn link_quota(&self) -> i64 {
-        self.link_quota.unwrap_or(self.plan().link_quota() as i64)
+        self.link_quota.unwrap_or(self.plan.link_quota() as i64)
     }
 }
 
