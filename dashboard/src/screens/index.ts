@@ -1,0 +1,30 @@
+// The screen table: one entry per route, its nav label and who may see it.
+// A new screen is one line here plus its file.
+import type { FunctionComponent } from "preact";
+import type { Role } from "../api";
+import { Placeholder } from "./placeholder";
+
+export interface ScreenProps {
+  /** Route parameters, e.g. { id } for "/links/:id". */
+  params: Record<string, string>;
+}
+
+export interface Screen {
+  path: string;
+  /** Shown in the navigation when set. */
+  nav?: string;
+  role: Role;
+  title: string;
+  component: FunctionComponent<ScreenProps>;
+}
+
+export const screens: Screen[] = [
+  { path: "/links", nav: "Links", role: "key", title: "Links", component: Placeholder },
+  { path: "/analytics", nav: "Analytics", role: "key", title: "Analytics", component: Placeholder },
+  { path: "/qr", nav: "QR codes", role: "key", title: "QR codes", component: Placeholder },
+  { path: "/bio", nav: "Bio pages", role: "key", title: "Link-in-bio pages", component: Placeholder },
+  { path: "/webhooks", nav: "Webhooks", role: "key", title: "Webhooks", component: Placeholder },
+  { path: "/domains", nav: "Domains", role: "key", title: "Domains", component: Placeholder },
+  { path: "/keys", nav: "API keys", role: "key", title: "API keys", component: Placeholder },
+  { path: "/operator", nav: "Operator", role: "operator", title: "Operator", component: Placeholder },
+];
