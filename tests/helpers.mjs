@@ -10,11 +10,24 @@ export const ADMIN_TOKEN = "test-admin-token";
 export const BASE = "http://localhost:8787";
 
 /**
+ * `assets: "<dir>"` serves that folder as Workers static assets in front of
+ * the worker, as wrangler.toml's `[assets]` does (no SPA fallback; files
+ * first, everything else reaches the worker). `port`/`host` open a real
+ * HTTP listener (e.g. for a browser); `w.url` is its address.
+ *
  * `spy: true` replaces the analytics consumer with a tiny JS worker that
  * stores every queued message body in its own KV (`w.spied()` reads them),
  * so tests can see exactly what the redirect sent.
  */
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false } = {}) {
+export async function startWorker({
+  vars = {},
+  country = "US",
+  queueConsumer = true,
+  spy = false,
+  assets,
+  port,
+  host,
+} = {}) {
   const main = {
     name: "edgelink",
     modules: [
@@ -34,6 +47,15 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
     kvNamespaces: ["LINKS"],
     d1Databases: ["DB"],
     queueProducers: { EVENTS: "edgelink-events", WEBHOOKS: "edgelink-webhooks" },
+    ...(assets
+      ? {
+          assets: {
+            directory: path.resolve(root, assets),
+            routerConfig: { has_user_worker: true },
+            assetConfig: { html_handling: "auto-trailing-slash", not_found_handling: "none" },
+          },
+        }
+      : {}),
     queueConsumers: {
       ...(queueConsumer && !spy
         ? { "edgelink-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } }
@@ -52,10 +74,11 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
     kvNamespaces: ["SPY"],
     queueConsumers: { "edgelink-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 0 } },
   };
+  const shared = { cf: { country }, ...(port !== undefined ? { port } : {}), ...(host ? { host } : {}) };
   const mf = new Miniflare(
-    convertV4MiniflareOptions(spy ? { cf: { country }, workers: [main, spyWorker] } : { cf: { country }, ...main }),
+    convertV4MiniflareOptions(spy ? { ...shared, workers: [main, spyWorker] } : { ...shared, ...main }),
   );
-  await mf.ready;
+  const url = await mf.ready;
   const db = await mf.getD1Database("DB");
   const schema = readFileSync(path.join(root, "schema.sql"), "utf8")
     .split("\n")
@@ -66,6 +89,7 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
   }
   const w = new TestWorker(mf, db, await mf.getKVNamespace("LINKS"));
   if (spy) w.spyKv = await mf.getKVNamespace("SPY", "spy");
+  w.url = url;
   return w;
 }
 
