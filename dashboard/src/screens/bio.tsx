@@ -599,7 +599,8 @@ function Items({ gallery, onChange }: { gallery: Gallery; onChange: (items: Item
   const [drag, setDrag] = useState<{ from: number; over: number | null } | null>(null);
   const focusAfter = useRef<{ id: string; dir: "up" | "down" } | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
-  const busy = useRef(false);
+  const seq = useRef(0);
+  const saving = useRef<Promise<unknown>>(Promise.resolve());
 
   // Keep keyboard focus on the moved item's button after the list re-renders.
   useEffect(() => {
@@ -613,9 +614,8 @@ function Items({ gallery, onChange }: { gallery: Gallery; onChange: (items: Item
     btn?.focus();
   });
 
-  const move = async (from: number, to: number, dir?: "up" | "down") => {
-    if (session.readOnly || busy.current || to < 0 || to >= items.length || from === to) return;
-    const before = items;
+  const move = (from: number, to: number, dir?: "up" | "down") => {
+    if (session.readOnly || to < 0 || to >= items.length || from === to) return;
     const next = [...items];
     const [it] = next.splice(from, 1);
     next.splice(to, 0, it);
@@ -623,19 +623,24 @@ function Items({ gallery, onChange }: { gallery: Gallery; onChange: (items: Item
     onChange(next);
     setAnnounce(`Moved “${itemLabel(it)}” to position ${to + 1} of ${next.length}.`);
     setError(null);
-    busy.current = true;
-    try {
-      const saved = await api<Item[]>("PATCH", `/api/v1/galleries/${gid(gallery.id)}/items/reorder`, {
-        itemIds: next.map((x) => x.id),
-      });
-      onChange(saved);
-    } catch (e) {
-      onChange(before);
-      setError(e);
-      setAnnounce(`The move could not be saved: ${errorMessage(e)}`);
-    } finally {
-      busy.current = false;
-    }
+    // Moves apply at once; their saves run one after another (the last
+    // order sent wins), so quick key presses are never dropped.
+    const n = ++seq.current;
+    const ids = next.map((x) => x.id);
+    saving.current = saving.current
+      .then(() => api<Item[]>("PATCH", `/api/v1/galleries/${gid(gallery.id)}/items/reorder`, { itemIds: ids }))
+      .then(
+        (saved) => {
+          if (n === seq.current) onChange(saved);
+        },
+        async (e) => {
+          if (n !== seq.current) return;
+          setError(e);
+          setAnnounce(`The move could not be saved: ${errorMessage(e)}`);
+          const fresh = await api<Gallery>("GET", `/api/v1/galleries/${gid(gallery.id)}`).catch(() => null);
+          if (fresh?.items && n === seq.current) onChange(fresh.items);
+        },
+      );
   };
 
   const del = useAction(async (it: Item) => {

@@ -2,7 +2,7 @@
 // a confirm dialog, a "shown once" secret, status badges, a form-submit
 // helper that keeps the ApiError for field messages, and a few formatters.
 import type { ComponentChildren } from "preact";
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { Button, CopyButton, Modal, errorMessage, useApp, READ_ONLY_REASON } from "../ui";
 
@@ -103,22 +103,36 @@ export function Toggle(props: {
   checked: boolean;
   busy?: boolean;
   onChange: (v: boolean) => void;
-  hint?: string;
+  /** Read by screen readers after the label (e.g. which webhook). */
+  srSuffix?: string;
 }) {
   const { session } = useApp();
   const blocked = session.readOnly;
+  // Shows the new state at once; the saved state wins when the write ends.
+  const [optimistic, setOptimistic] = useState<boolean | null>(null);
+  useEffect(() => {
+    if (!props.busy) setOptimistic(null);
+  }, [props.busy, props.checked]);
+  const on = optimistic ?? props.checked;
   return (
     <label class="toggle" title={blocked ? READ_ONLY_REASON : undefined}>
       <input
         type="checkbox"
         role="switch"
-        checked={props.checked}
+        checked={on}
         disabled={blocked || props.busy}
-        aria-checked={props.checked ? "true" : "false"}
-        onChange={(e) => props.onChange(e.currentTarget.checked)}
+        aria-checked={on ? "true" : "false"}
+        onChange={(e) => {
+          const v = e.currentTarget.checked;
+          setOptimistic(v);
+          props.onChange(v);
+        }}
       />
       <span class="toggle-track" aria-hidden="true" />
-      <span>{props.label}</span>
+      <span>
+        {props.label}
+        {props.srSuffix && <span class="sr-only"> {props.srSuffix}</span>}
+      </span>
       {blocked && <span class="sr-only"> ({READ_ONLY_REASON})</span>}
     </label>
   );

@@ -187,8 +187,8 @@ function WebhookCard({ hook, onDelete }: { hook: Webhook; onDelete: () => void }
       <ActiveToggle hook={w} onChange={setW} />
       <TestPanel hook={w} />
       <div class="actions">
-        <a class="btn btn-plain" href={`#/webhooks/${wid(w.id)}`} aria-label={`Settings and delivery log of ${title}`}>
-          Settings &amp; delivery log
+        <a class="btn btn-plain" href={`#/webhooks/${wid(w.id)}`}>
+          Settings &amp; delivery log<span class="sr-only"> of {title}</span>
         </a>
         <Button write variant="danger" onClick={onDelete} aria-label={`Delete webhook ${title}`}>
           Delete
@@ -220,7 +220,8 @@ function ActiveToggle({ hook, onChange }: { hook: Webhook; onChange: (w: Webhook
   return (
     <>
       <Toggle
-        label={`Enabled${hook.name ? "" : ""}`}
+        label="Enabled"
+        srSuffix={`(${hook.name || hook.url})`}
         checked={hook.isActive}
         busy={set.busy}
         onChange={(v) => set.run(v)}
@@ -240,8 +241,9 @@ function TestPanel({ hook, onSent }: { hook: Webhook; onSent?: () => void }) {
   });
   return (
     <div class="test-panel">
-      <Button write busy={send.busy} onClick={() => send.run()} aria-label={`Send a test event to ${hook.name || hook.url}`}>
+      <Button write busy={send.busy} onClick={() => send.run()}>
         {send.busy ? "Sending…" : "Send test"}
+        <span class="sr-only"> to {hook.name || hook.url}</span>
       </Button>
       <div role="status" aria-live="polite" class="test-result" data-testid="test-result">
         {result &&
