@@ -24,8 +24,9 @@ let w, key, dashboardHtml;
 before(async () => {
   const index = new URL("../public/dashboard/index.html", import.meta.url);
   assert.ok(existsSync(index), "public/dashboard/index.html is missing: run `npm run build:dashboard`");
-  dashboardHtml = readFileSync(index, "utf8");
   w = await startWorker({ assets: "public" });
+  // The snapshot the worker serves (a rebuild may have replaced public/ since).
+  dashboardHtml = readFileSync(`${w.assetsDir}/dashboard/index.html`, "utf8");
   ({ key } = await w.workspace("Assets"));
 });
 after(() => w?.close());

@@ -1,7 +1,8 @@
 // Spins up the built wasm worker in Miniflare/workerd with fresh D1, KV and
 // Queue state, applies schema.sql, and offers small HTTP helpers.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -13,7 +14,9 @@ export const BASE = "http://localhost:8787";
  * `assets: "<dir>"` serves that folder as Workers static assets in front of
  * the worker, as wrangler.toml's `[assets]` does (no SPA fallback; files
  * first, everything else reaches the worker). `port`/`host` open a real
- * HTTP listener (e.g. for a browser); `w.url` is its address.
+ * HTTP listener (e.g. for a browser); `w.url` is its address. The folder is
+ * served from a snapshot taken at start, so a rebuild of the dashboard
+ * while tests run cannot pull files from under the asset manifest.
  *
  * `spy: true` replaces the analytics consumer with a tiny JS worker that
  * stores every queued message body in its own KV (`w.spied()` reads them),
@@ -28,6 +31,7 @@ export async function startWorker({
   port,
   host,
 } = {}) {
+  let assetsDir;
   const main = {
     name: "edgelink",
     modules: [
@@ -50,7 +54,7 @@ export async function startWorker({
     ...(assets
       ? {
           assets: {
-            directory: path.resolve(root, assets),
+            directory: (assetsDir = snapshot(path.resolve(root, assets))),
             routerConfig: { has_user_worker: true },
             assetConfig: { html_handling: "auto-trailing-slash", not_found_handling: "none" },
           },
@@ -90,7 +94,28 @@ export async function startWorker({
   const w = new TestWorker(mf, db, await mf.getKVNamespace("LINKS"));
   if (spy) w.spyKv = await mf.getKVNamespace("SPY", "spy");
   w.url = url;
+  w.assetsDir = assetsDir;
   return w;
+}
+
+/** Copies a static-assets folder to a temporary one (waiting out a build in progress). */
+function snapshot(dir) {
+  for (let i = 0; ; i++) {
+    const ready = !existsSync(path.join(dir, "dashboard")) || dashboardComplete(path.join(dir, "dashboard"));
+    if (ready || i >= 50) break;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+  const to = mkdtempSync(path.join(tmpdir(), "edgelink-assets-"));
+  cpSync(dir, to, { recursive: true });
+  return to;
+}
+
+/** index.html is there and every file it references too. */
+function dashboardComplete(dir) {
+  const index = path.join(dir, "index.html");
+  if (!existsSync(index)) return false;
+  const html = readFileSync(index, "utf8");
+  return [...html.matchAll(/(?:src|href)="\/dashboard\/([^"]+)"/g)].every((m) => existsSync(path.join(dir, m[1])));
 }
 
 export class TestWorker {
@@ -102,6 +127,7 @@ export class TestWorker {
 
   async close() {
     await this.mf.dispose();
+    if (this.assetsDir) rmSync(this.assetsDir, { recursive: true, force: true });
   }
 
   /** Raw request; `cf` sets request.cf (country etc.). */

@@ -8,7 +8,7 @@ export function currentPath(): string {
 }
 
 export function navigate(path: string): void {
-  if (currentPath() !== path) location.hash = path;
+  if (location.hash !== `#${path}`) location.hash = path;
 }
 
 export function useHashPath(): string {

@@ -132,6 +132,7 @@ export async function signIn(page, base, key, { operator = false } = {}) {
   await page.getByLabel(operator ? "Operator token" : "API key", { exact: true }).last().fill(key);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("navigation", { name: "Main" }).waitFor();
+  await page.waitForFunction(() => location.hash.startsWith("#/"));
 }
 
 const axeSource = () => readFileSync(path.join(root, "node_modules/axe-core/axe.min.js"), "utf8");

@@ -49,7 +49,7 @@ export function AnalyticsScreen({ params }: ScreenProps) {
 function PeriodPicker({ value, onChange }: { value: PeriodState; onChange: (p: PeriodState) => void }) {
   const today = new Date().toISOString().slice(0, 10);
   return (
-    <form class="card period" aria-label="Period" onSubmit={(e) => e.preventDefault()}>
+    <form class="card period" aria-label="Choose the period" onSubmit={(e) => e.preventDefault()}>
       <Field label="Period">
         {(id) => (
           <select

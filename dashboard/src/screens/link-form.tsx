@@ -498,7 +498,7 @@ export function LinkForm({ id }: { id?: string }) {
                     </select>
                   )}
                 </Field>
-                <Field label={`URL for ${g.country ? countryName(g.country) : `country ${i + 1}`}`} error={urlErr}>
+                <Field label={g.country ? `URL for ${countryName(g.country)}` : `URL for row ${i + 1}`} error={urlErr}>
                   {(fid, d) => (
                     <input
                       id={fid}
@@ -535,7 +535,12 @@ export function LinkForm({ id }: { id?: string }) {
             type="button"
             class="btn btn-plain"
             aria-describedby="geo-hint"
-            onClick={() => setS((p) => ({ ...p, geo: [...p.geo, { key: rowKey++, country: "", url: "" }] }))}
+            onClick={() => {
+              const key = rowKey++;
+              setS((p) => ({ ...p, geo: [...p.geo, { key, country: "", url: "" }] }));
+              // Keyboard users continue in the new row's country picker.
+              setTimeout(() => formRef.current?.querySelector<HTMLElement>(`[data-field="geo.${key}"]`)?.focus(), 0);
+            }}
           >
             Add a country
           </button>

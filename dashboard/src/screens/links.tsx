@@ -197,19 +197,19 @@ function LinksList() {
         </Field>
       </form>
 
-      {selectedIds.length > 0 && (
+      {items.length > 0 && (
         <div class="bulk" role="region" aria-label="Selected links">
-          <strong>{selectedIds.length} selected</strong>
-          <Button write busy={bulk.busy} onClick={() => bulk.run("archive", selectedIds)}>
+          <strong aria-live="polite">{selectedIds.length ? `${selectedIds.length} selected` : "Select links to act on several at once"}</strong>
+          <Button write busy={bulk.busy} disabled={!selectedIds.length} onClick={() => bulk.run("archive", selectedIds)}>
             Archive
           </Button>
-          <Button write busy={bulk.busy} onClick={() => bulk.run("unarchive", selectedIds)}>
+          <Button write busy={bulk.busy} disabled={!selectedIds.length} onClick={() => bulk.run("unarchive", selectedIds)}>
             Unarchive
           </Button>
-          <Button write variant="danger" onClick={() => setConfirm({ ids: selectedIds })}>
+          <Button write variant="danger" disabled={!selectedIds.length} onClick={() => setConfirm({ ids: selectedIds })}>
             Delete…
           </Button>
-          <Button onClick={() => setSelected(new Set())}>Clear selection</Button>
+          {selectedIds.length > 0 && <Button onClick={() => setSelected(new Set())}>Clear selection</Button>}
         </div>
       )}
 
@@ -298,7 +298,7 @@ function LinksList() {
                       <a class="btn btn-plain" href={`#/analytics/${encodeURIComponent(l.id)}`} aria-label={`Analytics of ${l.shortUrl}`}>
                         Analytics
                       </a>
-                      <Button onClick={() => navigate(`/links/edit/${encodeURIComponent(l.id)}`)} aria-label={`Edit ${l.shortUrl}`}>
+                      <Button onClick={() => navigate(`/links/edit/${encodeURIComponent(l.id)}`)} aria-label={`${session.readOnly ? "View" : "Edit"} ${l.shortUrl}`}>
                         {session.readOnly ? "View" : "Edit"}
                       </Button>
                       <Button busy={qr.busy} onClick={() => qr.run(l)} aria-label={`Download the QR code of ${l.shortUrl} (PNG)`}>
