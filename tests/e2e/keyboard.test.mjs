@@ -36,11 +36,11 @@ const focused = (page) =>
   });
 
 /** Presses Tab until the focused control's name matches; checks its focus ring. */
-async function tabTo(page, re, max = 120) {
+async function tabTo(page, re, { type, max = 120 } = {}) {
   for (let i = 0; i < max; i++) {
     await page.keyboard.press("Tab");
     const f = await focused(page);
-    if (f && re.test(f.name)) {
+    if (f && re.test(f.name) && (!type || f.type === type)) {
       assert.ok(f.outline, `no visible focus indicator on "${f.name}"`);
       return f;
     }
@@ -54,7 +54,7 @@ test("create a link with the keyboard only", async () => {
   const con = collectConsoleErrors(page);
   await page.goto(`${app.base}/dashboard/`);
 
-  await tabTo(page, /^API key$/);
+  await tabTo(page, /^API key$/, { type: "password" });
   await page.keyboard.type(key);
   await page.keyboard.press("Enter");
   await page.getByRole("navigation", { name: "Main" }).waitFor();

@@ -60,9 +60,9 @@ test("operator: create a workspace and see its key once, change its plan, ban an
   };
   assert.equal(await visit(), 302);
   await page.getByLabel("Link id").fill(c.body.data.id);
-  await page.getByRole("button", { name: "Ban link" }).click();
+  await page.getByRole("button", { name: "Ban link", exact: true }).click();
   await page.getByTestId("ban-result").getByText(": banned", { exact: false }).waitFor();
-  assert.equal(await visit(), 404);
+  assert.equal(await visit(), 451);
   await page.getByRole("button", { name: "Unban link" }).click();
   await page.getByTestId("ban-result").getByText("not banned", { exact: false }).waitFor();
   assert.equal(await visit(), 302);

@@ -295,7 +295,7 @@ export function LinkForm({ id }: { id?: string }) {
           <a class="btn btn-plain" href={`#/analytics/${encodeURIComponent(existing.data.id)}`}>
             Analytics
           </a>
-          {existing.data.banned && <p class="alert alert-error">This link is banned by the operator: it answers 404 until it is unbanned.</p>}
+          {existing.data.banned && <p class="alert alert-error">This link is banned by the operator: visitors get a 451 page until it is unbanned.</p>}
         </div>
       )}
       <form ref={formRef} onSubmit={submit} noValidate aria-describedby={error && !field ? "form-error" : undefined}>

@@ -267,7 +267,7 @@ function BanLink() {
   return (
     <section class="card" aria-labelledby="ban-h">
       <h2 id="ban-h">Ban or unban a link</h2>
-      <p class="muted">A banned link answers 404 to visitors and its owner cannot unban it. Works on any workspace's link.</p>
+      <p class="muted">A banned link answers 451 (unavailable) to visitors, and its owner cannot unban it. Works on any workspace's link.</p>
       <form class="row" onSubmit={(e) => e.preventDefault()} noValidate>
         <Field label="Link id" hint="lnk_… (the owner sees it in the API and on the link's page)" error={ban.error ? (ban.error as Error).message : null}>
           {(fid, d) => (
