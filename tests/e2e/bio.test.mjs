@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startApp, launchBrowser, collectConsoleErrors, checkAxe, screenshot, waitFor } from "./harness.mjs";
-import { openScreen } from "./screens.mjs";
+import { openScreen, quiet, checkAxeThemes } from "./screens.mjs";
 
 let app, browser, key;
 before(async () => {
@@ -134,8 +134,8 @@ test("build a bio page, reorder it with the keyboard and by dragging, publish it
   const frame = page.frameLocator('[data-testid="bio-preview"]');
   await frame.locator("h1", { hasText: "Ada Lovelace" }).waitFor();
   assert.equal(await frame.locator("a.item").count(), 1);
-  await checkAxe(page, "bio editor");
-  await screenshot(page, "bio-editor");
+  await checkAxeThemes(page, "bio editor");
+  await screenshot(page, "bio-editor", { prepare: quiet });
 
   // The public page, opened like a visitor would.
   const pub = await browser.newPage();
@@ -165,7 +165,7 @@ test("build a bio page, reorder it with the keyboard and by dragging, publish it
   await page.goto(`${app.base}/dashboard/#/bio`);
   await page.locator(".cards li", { hasText: "Ada Lovelace" }).getByText("Draft").waitFor();
   await checkAxe(page, "bio list");
-  await screenshot(page, "bio");
+  await screenshot(page, "bio", { prepare: quiet });
   con.assertNone("bio");
   await page.close();
 });

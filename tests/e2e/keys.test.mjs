@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startApp, launchBrowser, collectConsoleErrors, checkAxe, screenshot, waitFor } from "./harness.mjs";
-import { openScreen } from "./screens.mjs";
+import { openScreen, quiet } from "./screens.mjs";
 
 let app, browser, key;
 before(async () => {
@@ -42,7 +42,7 @@ test("create a read-only key (shown once), then revoke it", async () => {
   assert.equal(denied.status, 403);
   const row = page.getByRole("row", { name: /Reporting/ });
   await row.getByText("Read-only").waitFor();
-  await screenshot(page, "keys");
+  await screenshot(page, "keys", { prepare: quiet });
   await once.getByRole("button", { name: "I have copied it" }).click();
   await once.waitFor({ state: "detached" });
   assert.equal(await page.getByText(newKey).count(), 0, "the key is not shown again");
@@ -59,7 +59,7 @@ test("create a read-only key (shown once), then revoke it", async () => {
   await page.close();
 });
 
-test("a read-only key sees every screen with write controls disabled and saying why", async () => {
+test("a read-only key sees every screen with write controls disabled and saying why (axe in light and dark)", async () => {
   // Some data to look at.
   const g = await app.w.api("POST", "/api/v1/galleries", { key, body: { slug: "ro", title: "Read only page" } });
   await app.w.api("POST", `/api/v1/galleries/${g.body.data.id}/items`, {
@@ -88,6 +88,10 @@ test("a read-only key sees every screen with write controls disabled and saying 
     assert.equal(await b.isDisabled(), true, `${hash}: ${name} is disabled`);
     assert.match((await b.getAttribute("title")) ?? "", reason, `${hash}: ${name} says why`);
     await checkAxe(page, `read-only ${hash}`);
+    // The dark theme (it follows the system) keeps AA contrast too.
+    await page.emulateMedia({ colorScheme: "dark" });
+    await checkAxe(page, `read-only ${hash} (dark)`);
+    await page.emulateMedia({ colorScheme: "light" });
   }
   // The bio editor's publish switch and move buttons are disabled too; data is shown.
   await page.goto(`${app.base}/dashboard/#/bio/${g.body.data.id}`);

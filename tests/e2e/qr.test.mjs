@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { PNG } from "pngjs";
 import jsQR from "jsqr";
 import { startApp, launchBrowser, collectConsoleErrors, checkAxe, screenshot, waitFor } from "./harness.mjs";
-import { openScreen } from "./screens.mjs";
+import { openScreen, quiet, checkAxeThemes } from "./screens.mjs";
 
 const PHONE_UA =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
@@ -75,7 +75,7 @@ test("design a QR code: live preview, contrast warning and refusal, PNG download
   await page.getByLabel("Foreground colour", { exact: true }).fill("#1A365D");
   await fgErr.waitFor({ state: "detached" });
   await page.getByTestId("contrast-warning").waitFor({ state: "detached" });
-  await screenshot(page, "qr");
+  await screenshot(page, "qr", { prepare: quiet });
 
   // PNG download, decoded back to the URL.
   const png = await downloadVia(page, () => page.getByRole("button", { name: "Download PNG" }).click());
@@ -146,7 +146,7 @@ test("a QR code tied to a link: scans counted in the list, saved download decode
     },
     { ms: 15000, step: 500, label: "1 scan in the list" },
   );
-  await checkAxe(page, "qr with saved codes");
+  await checkAxeThemes(page, "qr with saved codes");
 
   // Edit: the style loads into the designer; save changes.
   await page.locator(".qr-card", { hasText: "Table card" }).getByRole("button", { name: "Edit Table card" }).click();
@@ -158,7 +158,7 @@ test("a QR code tied to a link: scans counted in the list, saved download decode
     const list = await app.w.api("GET", "/api/v1/qr", { key });
     return list.body.data.find((q) => q.name === "Table card")?.errorCorrection === "Q";
   });
-  await screenshot(page, "qr-saved");
+  await screenshot(page, "qr-saved", { prepare: quiet });
 
   // Delete, with a confirmation.
   await page.locator(".qr-card", { hasText: "Table card" }).getByRole("button", { name: "Delete Table card" }).click();

@@ -1,4 +1,5 @@
 // Helpers of the QR, bio, webhook, domain and key browser tests.
+import { checkAxe } from "./harness.mjs";
 
 /** Signs in with `key` through the sign-in form, then opens `#<hash>`. */
 export async function openScreen(page, base, key, hash) {
@@ -7,4 +8,20 @@ export async function openScreen(page, base, key, hash) {
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("navigation", { name: "Main" }).waitFor();
   if (hash) await page.goto(`${base}/dashboard/#${hash}`);
+}
+
+/** Waits until no message is shown in the shell's live region (for screenshots). */
+export async function quiet(page) {
+  await page.waitForFunction(() => !document.querySelector(".toast")?.textContent, null, { timeout: 8000 });
+}
+
+/** axe in the light theme, then in the dark one (it follows the system). */
+export async function checkAxeThemes(page, label) {
+  await checkAxe(page, label);
+  await page.emulateMedia({ colorScheme: "dark" });
+  try {
+    await checkAxe(page, `${label} (dark)`);
+  } finally {
+    await page.emulateMedia({ colorScheme: "light" });
+  }
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { createHmac } from "node:crypto";
 import { startApp, launchBrowser, collectConsoleErrors, checkAxe, screenshot, waitFor } from "./harness.mjs";
-import { openScreen } from "./screens.mjs";
+import { openScreen, quiet, checkAxeThemes } from "./screens.mjs";
 
 let app, browser, key, receiver, target;
 const received = [];
@@ -68,7 +68,7 @@ test("create a webhook, see its secret once, send a test and read the delivery l
   assert.match(await secretBox.innerText(), /shown only this once/);
   await secretBox.getByRole("button", { name: /^Copy/ }).click();
   await secretBox.getByText("Copied", { exact: true }).waitFor();
-  await screenshot(page, "webhooks-created");
+  await screenshot(page, "webhooks-created", { prepare: quiet });
   await secretBox.getByRole("button", { name: "I have copied it" }).click();
   await secretBox.waitFor({ state: "detached" });
 
@@ -96,8 +96,8 @@ test("create a webhook, see its secret once, send a test and read the delivery l
   await card.getByRole("switch", { name: /Enabled/ }).check();
   await card.getByText("Enabled", { exact: true }).first().waitFor();
   assert.equal((await app.w.api("GET", `/api/v1/webhooks/${hooks[0].id}`, { key })).body.data.isActive, true);
-  await checkAxe(page, "webhooks list");
-  await screenshot(page, "webhooks");
+  await checkAxeThemes(page, "webhooks list");
+  await screenshot(page, "webhooks", { prepare: quiet });
 
   // A real event: creating a link raises link.created, delivered through the Queue.
   const link = await app.w.api("POST", "/api/v1/links", { key, body: { destinationUrl: "https://example.com/x" } });
@@ -128,6 +128,7 @@ test("create a webhook, see its secret once, send a test and read the delivery l
   await checkAxe(page, "webhook delivery dialog");
   await screenshot(page, "webhook-delivery", {
     prepare: async (p) => {
+      await quiet(p);
       if (!(await p.getByRole("dialog", { name: "Delivery" }).isVisible())) {
         await p.locator("tbody tr", { hasText: "link.created" }).getByRole("button", { name: /^Payload/ }).click();
         await p.getByRole("dialog", { name: "Delivery" }).getByTestId("payload").waitFor();
@@ -144,8 +145,8 @@ test("create a webhook, see its secret once, send a test and read the delivery l
     const h = (await app.w.api("GET", `/api/v1/webhooks/${hooks[0].id}`, { key })).body.data;
     return h.events.length === 1 && h.events[0] === "*";
   }, { label: "events saved" });
-  await checkAxe(page, "webhook detail");
-  await screenshot(page, "webhook-detail");
+  await checkAxeThemes(page, "webhook detail");
+  await screenshot(page, "webhook-detail", { prepare: quiet });
   con.assertNone("webhooks");
   await page.close();
 });

@@ -114,7 +114,7 @@ function BioList() {
                 <p class="small">
                   <code>/bio/{g.slug}</code> · theme {g.theme} · updated <When at={g.updatedAt} />
                 </p>
-                <div class="actions">
+                <div class="acts">
                   <a class="btn btn-plain" href={`#/bio/${gid(g.id)}`} aria-label={`Edit page ${g.title}`}>
                     Edit
                   </a>
@@ -202,7 +202,7 @@ function CreatePage() {
       <h2 id="new-page-h" class="card-title">
         Create a page
       </h2>
-      <div class="row">
+      <div class="row top">
         <Field label="Title" error={errAt(create.error, "title")} hint="Your name or brand.">
           {(id, d) => (
             <input
@@ -268,18 +268,20 @@ function ThemePicker(props: { name: string; value: Theme; onChange: (t: Theme) =
       <div class="theme-grid">
         {THEMES.map((t) => (
           <label key={t.id} class={`theme-opt${props.value === t.id ? " selected" : ""}`}>
-            <input
-              type="radio"
-              name={props.name}
-              value={t.id}
-              checked={props.value === t.id}
-              onChange={() => props.onChange(t.id)}
-            />
             <span class="swatch" aria-hidden="true" style={{ background: t.bg }}>
               <span style={{ background: t.card, borderColor: t.fg }} />
               <span style={{ background: t.card, borderColor: t.fg }} />
             </span>
-            <span>{t.label}</span>
+            <span class="theme-name">
+              <input
+                type="radio"
+                name={props.name}
+                value={t.id}
+                checked={props.value === t.id}
+                onChange={() => props.onChange(t.id)}
+              />
+              {t.label}
+            </span>
           </label>
         ))}
       </div>
@@ -449,7 +451,7 @@ function Settings({ gallery, onSaved }: { gallery: Gallery; onSaved: (g: Gallery
       <h2 id="settings-h" class="card-title">
         Page settings
       </h2>
-      <div class="row">
+      <div class="row top">
         <Field label="Title" error={e("title")}>
           {(id, d) => (
             <input
@@ -548,7 +550,7 @@ function DeletePage({ gallery }: { gallery: Gallery }) {
     navigate("/bio");
   });
   return (
-    <div class="actions danger-zone">
+    <div class="acts danger-zone">
       <Button write variant="danger" onClick={() => setOpen(true)}>
         Delete page
       </Button>
@@ -881,7 +883,7 @@ function ItemForm(props: { galleryId: string; item?: Item; onSaved: (it: Item) =
         />
       )}
       <FormError error={save.error} fields={["type", "title", "url", "imageUrl", "embedData.videoId", "embedData", "embedType"]} />
-      <div class="actions">
+      <div class="acts">
         <Button write type="submit" variant="primary" busy={save.busy}>
           {it ? "Save item" : "Add item"}
         </Button>

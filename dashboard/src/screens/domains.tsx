@@ -114,7 +114,7 @@ function AddDomain({ onAdded }: { onAdded: () => void }) {
       <h2 id="add-domain-h" class="card-title">
         Add a domain
       </h2>
-      <div class="row">
+      <div class="row top">
         <Field label="Domain name" error={err} hint="A host name only: no https://, no path.">
           {(id, d) => (
             <input
@@ -131,7 +131,7 @@ function AddDomain({ onAdded }: { onAdded: () => void }) {
             />
           )}
         </Field>
-        <div class="field">
+        <div class="field field-button">
           <Button write type="submit" variant="primary" busy={add.busy}>
             Add domain
           </Button>
@@ -202,7 +202,7 @@ function DomainCard({ domain, onDelete }: { domain: Domain; onDelete: () => void
         {!verify.busy && detail && <span class="alert alert-warn inline">Not verified yet. {detail}</span>}
       </div>
       <ErrorBox error={verify.error} />
-      <div class="actions">
+      <div class="acts">
         {!d.verified && (
           <Button write variant="primary" busy={verify.busy} onClick={() => verify.run()} aria-label={`Verify ${d.domain}`}>
             Verify

@@ -176,7 +176,7 @@ function CreateKey({ onCreated }: { onCreated: (k: ApiKey & { key: string }) => 
       <h2 id="create-key-h" class="card-title">
         Create a key
       </h2>
-      <div class="row">
+      <div class="row top">
         <Field label="Name" error={nameErr} hint="What uses it, e.g. “Zapier” or “CI”.">
           {(id, d) => (
             <input

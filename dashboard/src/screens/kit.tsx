@@ -59,7 +59,7 @@ export function ConfirmDialog(props: {
           {errorMessage(props.error)}
         </div>
       )}
-      <div class="actions">
+      <div class="acts">
         <Button write variant="danger" busy={props.busy} onClick={() => props.onConfirm()}>
           {props.confirmLabel}
         </Button>
@@ -84,7 +84,7 @@ export function OnceSecret(props: { label: string; value: string; onDismiss: () 
         </code>
         <CopyButton text={props.value} label="Copy" />
       </div>
-      <div class="actions">
+      <div class="acts">
         <button type="button" class="btn btn-plain" onClick={props.onDismiss}>
           I have copied it
         </button>

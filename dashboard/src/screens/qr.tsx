@@ -235,9 +235,10 @@ export function QrScreen(_: ScreenProps) {
             />
           )}
 
-          <div class="row">
+          <div class="row top">
             <ColorField
               label="Foreground colour"
+              example="#1A365D"
               text={fgText}
               onText={(v) => {
                 setFgText(v);
@@ -247,6 +248,7 @@ export function QrScreen(_: ScreenProps) {
             />
             <ColorField
               label="Background colour"
+              example="#FFFFFF"
               text={bgText}
               onText={(v) => {
                 setBgText(v);
@@ -269,7 +271,7 @@ export function QrScreen(_: ScreenProps) {
             )}
           </div>
 
-          <div class="row">
+          <div class="row top">
             <Field
               label={`Corner radius: ${style.cornerRadius}%`}
               hint="Rounds each module, 0 (square) to 50 (dots)."
@@ -328,7 +330,7 @@ export function QrScreen(_: ScreenProps) {
             error={save.error}
             fields={["name", "url", "linkId", "foregroundColor", "backgroundColor", "cornerRadius", "errorCorrection", "size"]}
           />
-          <div class="actions">
+          <div class="acts">
             <Button write type="submit" variant="primary" busy={save.busy} disabled={!data}>
               {editing ? "Save changes" : "Save QR code"}
             </Button>
@@ -374,7 +376,7 @@ export function QrScreen(_: ScreenProps) {
               <span class="muted">Encodes:</span> <code data-testid="qr-data">{data}</code>
             </p>
           )}
-          <div class="actions">
+          <div class="acts">
             <Button onClick={() => dl.run("svg")} busy={dl.busy} disabled={!data}>
               Download SVG
             </Button>
@@ -483,9 +485,9 @@ function usePreview(data: string, style: Style) {
 // Fields
 // ---------------------------------------------------------------------------
 
-function ColorField(props: { label: string; text: string; onText: (v: string) => void; error: string | null }) {
+function ColorField(props: { label: string; text: string; onText: (v: string) => void; error: string | null; example: string }) {
   return (
-    <Field label={props.label} error={props.error} hint="Hex, e.g. #1A365D.">
+    <Field label={props.label} error={props.error} hint={`Hex, e.g. ${props.example}.`}>
       {(id, d) => (
         <div class="color-pair">
           <input
@@ -559,7 +561,7 @@ function LinkPicker(props: {
   const options = links.data?.items ?? [];
   const withCurrent = props.value && !options.some((o) => o.id === props.value!.id) ? [props.value, ...options] : options;
   return (
-    <div class="row">
+    <div class="row top">
       <Field label="Search links" hint="Slug, title or destination.">
         {(id, d) => (
           <input id={id} type="search" value={search} aria-describedby={d} onInput={(e) => setSearch(e.currentTarget.value)} />
@@ -740,7 +742,7 @@ function SavedCard(props: {
             </>
           )}
         </p>
-        <div class="actions">
+        <div class="acts">
           <Button onClick={() => dl.run("svg")} busy={dl.busy} aria-label={`Download ${q.name} as SVG`}>
             SVG
           </Button>

@@ -186,7 +186,7 @@ function WebhookCard({ hook, onDelete }: { hook: Webhook; onDelete: () => void }
       <EventChips events={w.events} />
       <ActiveToggle hook={w} onChange={setW} />
       <TestPanel hook={w} />
-      <div class="actions">
+      <div class="acts">
         <a class="btn btn-plain" href={`#/webhooks/${wid(w.id)}`}>
           Settings &amp; delivery log<span class="sr-only"> of {title}</span>
         </a>
@@ -301,7 +301,7 @@ function WebhookForm({ hook, onSaved }: { hook?: Webhook; onSaved: (w: Webhook) 
       <h2 id={headId} class="card-title">
         {hook ? "Settings" : "Create a webhook"}
       </h2>
-      <div class="row">
+      <div class="row top">
         <Field label="Name" error={fieldError(save.error, "name")} hint="Optional, e.g. “Click tracker”.">
           {(id, d) => (
             <input
@@ -337,7 +337,7 @@ function WebhookForm({ hook, onSaved }: { hook?: Webhook; onSaved: (w: Webhook) 
         deliveries)
       </label>
       <FormError error={save.error} fields={["name", "url", "events"]} />
-      <div class="actions">
+      <div class="acts">
         <Button write type="submit" variant="primary" busy={save.busy}>
           {hook ? "Save changes" : "Create webhook"}
         </Button>
@@ -424,7 +424,7 @@ function WebhookDetail({ id }: { id: string }) {
           </div>
           <WebhookForm key={w.updatedAt} hook={w} onSaved={() => hook.reload()} />
           <DeliveryLog hookId={w.id} tick={logTick} />
-          <div class="actions danger-zone">
+          <div class="acts danger-zone">
             <Button
               write
               variant="danger"
