@@ -1,12 +1,9 @@
 // Helpers of the QR, bio, webhook, domain and key browser tests.
-import { checkAxe } from "./harness.mjs";
+import { checkAxe, signIn } from "./harness.mjs";
 
-/** Signs in with `key` through the sign-in form, then opens `#<hash>`. */
+/** Signs in with `key` (the harness's sign-in form), then opens `#<hash>`. */
 export async function openScreen(page, base, key, hash) {
-  await page.goto(`${base}/dashboard/`);
-  await page.getByLabel("API key", { exact: true }).last().fill(key);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("navigation", { name: "Main" }).waitFor();
+  await signIn(page, base, key);
   if (hash) await page.goto(`${base}/dashboard/#${hash}`);
 }
 
