@@ -35,7 +35,9 @@ export function ClicksChart({ points, interval, label }: { points: Point[]; inte
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
       axes: [
-        { ...axis, values: interval === "hour" ? undefined : "{D} {MMM}" },
+        interval === "hour"
+          ? axis
+          : { ...axis, space: 60, incrs: [86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400], values: "{D} {MMM}" },
         { ...axis, size: 44, values: (_u, vals) => vals.map((v) => (Number.isInteger(v) ? String(v) : "")) },
       ],
       series: [

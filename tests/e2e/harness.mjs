@@ -175,6 +175,8 @@ export async function screenshot(page, name, { prepare, fullPage = true } = {}) 
   const dir = path.join(root, "docs/screenshots");
   mkdirSync(dir, { recursive: true });
   const before = page.viewportSize();
+  // Transient messages (toasts) would cover whatever is under them.
+  const hide = await page.addStyleTag({ content: ".toast { visibility: hidden !important; }" });
   for (const width of [1280, 375]) {
     await page.setViewportSize({ width, height: width === 375 ? 812 : 900 });
     if (prepare) await prepare(page);
@@ -182,6 +184,7 @@ export async function screenshot(page, name, { prepare, fullPage = true } = {}) 
     await page.waitForTimeout(150);
     await page.screenshot({ path: path.join(dir, `${name}-${width}.png`), fullPage });
   }
+  await hide.evaluate((el) => el.remove());
   if (before) await page.setViewportSize(before);
 }
 

@@ -49,7 +49,7 @@ async function tabTo(page, re, { type, max = 120 } = {}) {
 }
 
 test("create a link with the keyboard only", async () => {
-  const { key } = await app.w.workspace("Keys only");
+  const { key } = await app.w.workspace("Keys only", "business");
   const page = await browser.newPage();
   const con = collectConsoleErrors(page);
   await page.goto(`${app.base}/dashboard/`);

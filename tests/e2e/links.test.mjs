@@ -30,7 +30,7 @@ async function createViaApi(key, body) {
 }
 
 test("create a link with a geo target and UTM fields, follow it (302 + UTM), and see the click in its chart without reloading", async () => {
-  const { key } = await app.w.workspace("Live");
+  const { key } = await app.w.workspace("Live", "business");
   const page = await browser.newPage();
   const con = collectConsoleErrors(page);
   await signIn(page, app.base, key);
@@ -128,7 +128,7 @@ test("create a link with a geo target and UTM fields, follow it (302 + UTM), and
 });
 
 test("slug taken or reserved is shown at the slug field; bad URLs at theirs", async () => {
-  const { key } = await app.w.workspace("Errors");
+  const { key } = await app.w.workspace("Errors", "business");
   await createViaApi(key, { destinationUrl: "https://example.com/a", slug: "taken" });
   const page = await browser.newPage();
   const con = collectConsoleErrors(page, { allow: [/status of 409/, /status of 400/] });
@@ -167,7 +167,7 @@ test("slug taken or reserved is shown at the slug field; bad URLs at theirs", as
 });
 
 test("table: search, tag/group/domain/archived filters, sort, pages, QR download, bulk archive and delete, edit", async () => {
-  const { key } = await app.w.workspace("Table");
+  const { key } = await app.w.workspace("Table", "business");
   const g = await app.w.api("POST", "/api/v1/groups", { key, body: { name: "Spring" } });
   assert.equal(g.status, 201, g.text);
   const groupId = g.body.data.id;
@@ -275,7 +275,7 @@ test("table: search, tag/group/domain/archived filters, sort, pages, QR download
 });
 
 test("a read-only key sees the links, with write controls disabled and saying why", async () => {
-  const { key } = await app.w.workspace("Reader");
+  const { key } = await app.w.workspace("Reader", "business");
   await createViaApi(key, { destinationUrl: "https://example.com/r", slug: "readable" });
   const k = await app.w.api("POST", "/api/v1/keys", { key, body: { name: "viewer", scopes: ["read"] } });
   assert.equal(k.status, 201, k.text);

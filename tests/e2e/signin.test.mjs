@@ -15,7 +15,7 @@ after(async () => {
 });
 
 test("sign in with a full key, then sign out; the key is kept in sessionStorage only", async () => {
-  const { key } = await app.w.workspace("Signin");
+  const { key } = await app.w.workspace("Signin", "business");
   const page = await browser.newPage();
   const con = collectConsoleErrors(page);
   await page.goto(`${app.base}/dashboard/`);

@@ -139,7 +139,7 @@ function BreakdownTable({ title, rows, keyName, total }: { title: string; rows: 
         <table>
           <thead>
             <tr>
-              <th scope="col">{title.replace(/^By /, "")}</th>
+              <th scope="col">{title.replace(/^By (\w)/, (_m, c: string) => c.toUpperCase())}</th>
               <th scope="col" class="num">
                 Clicks
               </th>
@@ -178,7 +178,7 @@ function LinkAnalytics({ id }: { id: string }) {
     setLoadedAt(Date.now());
     return s;
   }, [id, JSON.stringify(p)]);
-  const live = useLive(stats.reload, loadedAt);
+  const live = useLive(() => (stats.reload(), link.reload()), loadedAt);
   const [exporting, setExporting] = useState(false);
 
   const exportCsv = async () => {
@@ -276,7 +276,7 @@ function WorkspaceAnalytics() {
         <>
           <div class="stats">
             <Stat n={s.totalClicks} label="Clicks in this period" testid="total-clicks" />
-            <Stat n={s.topLinks.length} label="Links clicked (top 10 shown)" />
+            <Stat n={s.topLinks.length} label="Links clicked (up to 10 listed)" />
             <Stat n={s.topCountries.length} label="Countries" />
           </div>
           <h2>Clicks over time</h2>

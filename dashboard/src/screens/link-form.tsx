@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "../api";
 import { countries, countryName } from "../countries";
 import type { Link } from "../types";
-import { Button, CopyButton, ErrorBox, Field, Loading, errorMessage, useApp, useAsync } from "../ui";
+import { Button, CopyButton, ErrorBox, Field, Loading, errorMessage, formatDate, useApp, useAsync } from "../ui";
 import { useGroupsAndDomains, downloadQr } from "./links";
 
 type Device = "mobile" | "tablet" | "desktop";
@@ -295,6 +295,10 @@ export function LinkForm({ id }: { id?: string }) {
           <a class="btn btn-plain" href={`#/analytics/${encodeURIComponent(existing.data.id)}`}>
             Analytics
           </a>
+          <p class="muted">
+            Id <code>{existing.data.id}</code> · {existing.data.clickCount} clicks · created {formatDate(existing.data.createdAt)} · updated{" "}
+            {formatDate(existing.data.updatedAt)}
+          </p>
           {existing.data.banned && <p class="alert alert-error">This link is banned by the operator: visitors get a 451 page until it is unbanned.</p>}
         </div>
       )}

@@ -234,7 +234,7 @@ function LinksList() {
         </Empty>
       ) : (
         <div class="table-wrap">
-          <table aria-describedby="links-count">
+          <table class="links-table" aria-describedby="links-count">
             <caption class="sr-only">Links, {sort === "created" ? "newest first" : sort === "clicks" ? "most clicks first" : "recently updated first"}</caption>
             <thead>
               <tr>
@@ -292,7 +292,7 @@ function LinksList() {
                   </td>
                   <td class="num">{l.clickCount}</td>
                   <td class="hide-sm">{formatDate(l.createdAt)}</td>
-                  <td>
+                  <td class="cell-actions">
                     <div class="actions">
                       <CopyButton text={l.shortUrl} label="Copy" />
                       <a class="btn btn-plain" href={`#/analytics/${encodeURIComponent(l.id)}`} aria-label={`Analytics of ${l.shortUrl}`}>
@@ -416,7 +416,7 @@ function Groups({ groups, onChange }: { groups: ReturnType<typeof useAsync<Group
         <Field label="Description (optional)" error={fieldError(create.error, "description")}>
           {(id, d) => <input id={id} value={description} aria-describedby={d} onInput={(e) => setDescription(e.currentTarget.value)} />}
         </Field>
-        <div class="field">
+        <div class="form-actions">
           <Button write type="submit" busy={create.busy} disabled={!name.trim()}>
             Add group
           </Button>

@@ -274,7 +274,7 @@ function BanLink() {
             <input id={fid} value={id} autocomplete="off" aria-describedby={d} onInput={(e) => setId(e.currentTarget.value)} />
           )}
         </Field>
-        <div class="field actions">
+        <div class="form-actions">
           <Button variant="danger" busy={ban.busy} disabled={!id.trim()} onClick={() => ban.run(true)}>
             Ban link
           </Button>
