@@ -123,6 +123,8 @@ test("a QR code tied to a link: scans counted in the list, saved download decode
     label: "the link's short URL with the QR marker",
   });
   assert.equal(await page.getByLabel("Link", { exact: true }).inputValue(), link.body.data.id);
+  // The seed's example: name, url and linkId together (the url is the fallback).
+  await page.getByLabel("Fallback URL (optional)").fill("https://example.com/contact");
   await page.getByLabel("Name", { exact: true }).fill("Table card");
   await page.getByRole("button", { name: "Save QR code" }).click();
   const card = page.locator(".qr-card", { hasText: "Table card" });

@@ -71,9 +71,17 @@ export function ConfirmDialog(props: {
 
 /** A secret the API shows only once: a copy button and a clear warning. */
 export function OnceSecret(props: { label: string; value: string; onDismiss: () => void; children?: ComponentChildren }) {
+  // Focus moves here when it appears, so nobody misses it (below the form).
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    ref.current?.focus();
+    ref.current?.scrollIntoView?.({ block: "center" });
+  }, [props.value]);
   return (
     <div class="card once" role="region" aria-label={props.label}>
-      <h2 class="once-title">{props.label}</h2>
+      <h2 class="once-title" tabIndex={-1} ref={ref}>
+        {props.label}
+      </h2>
       <p class="alert alert-warn">
         Copy it now: it is shown only this once and cannot be shown again.
       </p>

@@ -108,6 +108,7 @@ export function QrScreen(_: ScreenProps) {
   const { toast } = useApp();
   const [source, setSource] = useState<"link" | "url">(hashQuery().get("link") ? "link" : "url");
   const [text, setText] = useState("https://example.com");
+  const [fallback, setFallback] = useState("");
   const [link, setLink] = useState<LinkLite | null>(null);
   const [style, setStyle] = useState<Style>(DEFAULT_STYLE);
   const [fgText, setFgText] = useState(DEFAULT_STYLE.foregroundColor);
@@ -135,7 +136,8 @@ export function QrScreen(_: ScreenProps) {
     if (source === "link") {
       if (!link) throw new ApiError(400, "VALIDATION_ERROR", "Choose a link.", "linkId");
       body.linkId = link.id;
-      if (editing) body.url = null;
+      // Kept by the API and encoded instead should the link be deleted.
+      if (fallback.trim()) body.url = fallback.trim();
     } else {
       body.url = text;
       if (editing) body.linkId = null;
@@ -146,6 +148,7 @@ export function QrScreen(_: ScreenProps) {
     toast(editing ? `QR code "${q.name}" updated.` : `QR code "${q.name}" saved.`);
     setEditing(null);
     setName("");
+    setFallback("");
     setSavedTick((t) => t + 1);
   });
   const sErr = (f: string) => fieldError(save.error, f);
@@ -233,6 +236,26 @@ export function QrScreen(_: ScreenProps) {
               onChange={setLink}
               error={sErr("linkId")}
             />
+          )}
+          {source === "link" && (
+            <Field
+              label="Fallback URL (optional)"
+              error={sErr("url")}
+              hint="Saved with the code and encoded instead if the link is ever deleted."
+            >
+              {(id, d) => (
+                <input
+                  id={id}
+                  type="url"
+                  value={fallback}
+                  spellcheck={false}
+                  maxLength={2048}
+                  onInput={(e) => setFallback(e.currentTarget.value)}
+                  aria-describedby={d}
+                  {...invalid(sErr("url"))}
+                />
+              )}
+            </Field>
           )}
 
           <div class="row top">
