@@ -170,9 +170,9 @@ test("build a bio page, reorder it with the keyboard and by dragging, publish it
   await page.close();
 });
 
-test("a taken slug is shown at the slug field; deleting a page asks first", async () => {
+test("a taken slug is shown at the slug field; custom theme CSS (\"<\" refused at the field); deleting a page asks first", async () => {
   const page = await browser.newPage();
-  const con = collectConsoleErrors(page, { allow: [/status of 409/] });
+  const con = collectConsoleErrors(page, { allow: [/status of 409/, /status of 400/] });
   await openScreen(page, app.base, key, `/bio`);
   await page.getByLabel("Title", { exact: true }).fill("Someone else");
   await page.getByLabel("Address (slug)", { exact: true }).fill("ada-lovelace");
@@ -180,6 +180,23 @@ test("a taken slug is shown at the slug field; deleting a page asks first", asyn
   const slugErr = page.locator(".field.has-error", { has: page.getByLabel("Address (slug)", { exact: true }) }).locator(".field-error");
   await slugErr.waitFor();
   assert.match(await slugErr.innerText(), /taken/);
+  // Custom theme with custom CSS, on the existing page; "<" is refused at the field.
+  await page.getByRole("link", { name: "Edit page Ada Lovelace" }).click();
+  await page.getByRole("heading", { level: 1, name: "Ada Lovelace" }).waitFor();
+  await page.getByRole("radio", { name: "Custom CSS" }).check();
+  const css = page.getByRole("textbox", { name: "Custom CSS" });
+  await css.fill("</style><script>alert(1)</script>");
+  await page.getByRole("button", { name: "Save page settings" }).click();
+  const cssErr = page.locator(".field.has-error", { has: page.getByRole("textbox", { name: "Custom CSS" }) }).locator(".field-error");
+  await cssErr.waitFor();
+  assert.match(await cssErr.innerText(), /</);
+  await css.fill(":root{--bg:#fdf6e3;--fg:#073642}");
+  await page.getByRole("button", { name: "Save page settings" }).click();
+  await waitFor(async () => {
+    const g = (await app.w.api("GET", "/api/v1/galleries", { key })).body.data[0];
+    return g.theme === "custom" && g.customCss === ":root{--bg:#fdf6e3;--fg:#073642}";
+  }, { label: "custom CSS saved" });
+  await page.getByRole("link", { name: "← All pages" }).click();
   await page.getByRole("button", { name: "Delete page Ada Lovelace" }).click();
   const dialog = page.getByRole("dialog", { name: "Delete this page?" });
   await dialog.getByRole("button", { name: "Delete page" }).click();

@@ -176,3 +176,25 @@ test("a QR code tied to a link: scans counted in the list, saved download decode
   con.assertNone("qr saved");
   await page.close();
 });
+
+test("the public generator's rate limit pauses the preview with a message instead of failing", async () => {
+  const page = await browser.newPage();
+  const con = collectConsoleErrors(page, { allow: [/status of 429/] });
+  await openScreen(page, app.base, key, "/qr");
+  await page.getByTestId("qr-preview").waitFor();
+  // Use up this minute's previews (the limit is per client IP).
+  for (let i = 0; i < 40; i++) {
+    const r = await fetch(`${app.base}/api/v1/qr/generate`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ url: `https://example.com/${i}` }),
+    });
+    if (r.status === 429) break;
+  }
+  await page.getByLabel("URL or text", { exact: true }).fill("https://example.com/limited");
+  const status = page.getByText(/The preview is paused: too many previews this minute\. It resumes in \d+ s\./);
+  await status.waitFor();
+  await checkAxe(page, "qr paused");
+  con.assertNone("qr rate limit");
+  await page.close();
+});
