@@ -137,29 +137,40 @@ export async function signIn(page, base, key, { operator = false } = {}) {
 
 const axeSource = () => readFileSync(path.join(root, "node_modules/axe-core/axe.min.js"), "utf8");
 
-/** Runs axe-core on the page; throws on any serious or critical violation. */
-export async function checkAxe(page, label) {
+/**
+ * Runs axe-core on the page, in the light and the dark colour scheme (the
+ * dashboard follows the system); throws on any serious or critical
+ * violation. `{ schemes: ["light"] }` checks one scheme only.
+ */
+export async function checkAxe(page, label, { schemes = ["light", "dark"] } = {}) {
   if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
     await page.addScriptTag({ content: axeSource() });
   }
-  const result = await page.evaluate(async () =>
-    window.axe.run(document, { resultTypes: ["violations"] }),
-  );
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  if (bad.length) {
-    const text = bad
-      .map(
-        (v) =>
-          `${v.impact} ${v.id}: ${v.help}\n` +
-          v.nodes
-            .slice(0, 5)
-            .map((n) => `    ${n.target.join(" ")} — ${n.failureSummary?.split("\n").join(" ")}`)
-            .join("\n"),
-      )
-      .join("\n");
-    throw new Error(`axe (${label}): ${bad.length} serious/critical violation(s)\n${text}`);
+  let violations = [];
+  try {
+    for (const colorScheme of schemes) {
+      await page.emulateMedia({ colorScheme });
+      const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ["violations"] }));
+      violations = violations.concat(result.violations);
+      const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      if (bad.length) {
+        const text = bad
+          .map(
+            (v) =>
+              `${v.impact} ${v.id}: ${v.help}\n` +
+              v.nodes
+                .slice(0, 5)
+                .map((n) => `    ${n.target.join(" ")} — ${n.failureSummary?.split("\n").join(" ")}`)
+                .join("\n"),
+          )
+          .join("\n");
+        throw new Error(`axe (${label}, ${colorScheme}): ${bad.length} serious/critical violation(s)\n${text}`);
+      }
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: "light" });
   }
-  return result.violations;
+  return violations;
 }
 
 export const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === "1";
