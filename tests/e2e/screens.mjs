@@ -12,15 +12,9 @@ export async function quiet(page) {
   await page.waitForFunction(() => !document.querySelector(".toast")?.textContent, null, { timeout: 8000 });
 }
 
-/** axe in the light theme, then in the dark one (it follows the system). */
+/** axe in the light and the dark theme (the harness's checkAxe scans both). */
 export async function checkAxeThemes(page, label) {
-  await checkAxe(page, label);
-  await page.emulateMedia({ colorScheme: "dark" });
-  try {
-    await checkAxe(page, `${label} (dark)`);
-  } finally {
-    await page.emulateMedia({ colorScheme: "light" });
-  }
+  await checkAxe(page, label, { schemes: ["light", "dark"] });
 }
 
 /** The focused element: its name (aria-label, label or text), tag, type and whether it shows a focus ring. */
