@@ -123,6 +123,10 @@ test("create a link with a geo target and UTM fields, follow it (302 + UTM), and
   await page.getByRole("region", { name: "Top links" }).getByRole("link", { name: /summer-sale/ }).waitFor();
   await checkAxe(page, "workspace analytics");
   await screenshot(page, "workspace-analytics");
+  // Any link's analytics can be found from here.
+  await page.getByLabel("Open a link's analytics").fill("summer");
+  await page.getByRole("list", { name: "Matching links" }).getByRole("link", { name: /summer-sale/ }).click();
+  await page.getByRole("heading", { name: /Analytics: .*summer-sale/ }).waitFor();
   con.assertNone();
   await page.close();
 });

@@ -3,11 +3,23 @@
 // visitors, a period picker (24h, 7d, 30d, 90d, all, custom), hour/day
 // interval, CSV export, and a refresh every 5 s while the tab is visible.
 import { useState } from "preact/hooks";
-import { api, download, rawFetch, withQuery } from "../api";
+import { api, download, list, rawFetch, withQuery } from "../api";
 import { ClicksChart } from "../chart";
 import { countryName } from "../countries";
 import type { Breakdown, Link, LinkStats, WorkspaceStats } from "../types";
-import { Button, CopyButton, Empty, ErrorBox, Field, Loading, errorMessage, useApp, useAsync, useVisibleInterval } from "../ui";
+import {
+  Button,
+  CopyButton,
+  Empty,
+  ErrorBox,
+  Field,
+  Loading,
+  errorMessage,
+  useApp,
+  useAsync,
+  useDebounced,
+  useVisibleInterval,
+} from "../ui";
 import type { ScreenProps } from "./index";
 import { LinkStates } from "./links";
 
@@ -264,9 +276,9 @@ function WorkspaceAnalytics() {
     <section aria-labelledby="wan-h">
       <h1 id="wan-h">Workspace analytics</h1>
       <p class="muted">
-        Every link together. For one link's devices, browsers, referrers and CSV export, open its analytics from the table
-        below or from <a href="#/links">Links</a>.
+        Every link together. For one link's devices, browsers, OS, referrers, sources and CSV export, find it below.
       </p>
+      <LinkPicker />
       <PeriodPicker value={p} onChange={setP} />
       {live}
       <ErrorBox error={stats.error} />
@@ -315,5 +327,39 @@ function WorkspaceAnalytics() {
         </>
       )}
     </section>
+  );
+}
+
+/** Finds a link by slug, title or URL and opens its analytics. */
+function LinkPicker() {
+  const [q, setQ] = useState("");
+  const term = useDebounced(q.trim(), 300);
+  const found = useAsync(
+    () => (term ? list<Link>("/api/v1/links", { search: term, perPage: 8 }) : Promise.resolve(null)),
+    [term],
+  );
+  return (
+    <div class="card">
+      <Field label="Open a link's analytics" hint="Search by slug, title or destination URL.">
+        {(id, d) => <input id={id} type="search" value={q} aria-describedby={d} onInput={(e) => setQ(e.currentTarget.value)} />}
+      </Field>
+      {term && found.data && (
+        found.data.items.length === 0 ? (
+          <p class="muted" role="status">No link matches “{term}”.</p>
+        ) : (
+          <ul class="picker" aria-label="Matching links">
+            {found.data.items.map((l) => (
+              <li key={l.id}>
+                <a href={`#/analytics/${encodeURIComponent(l.id)}`}>{l.shortUrl.replace(/^https?:\/\//, "")}</a>{" "}
+                <span class="muted">
+                  {l.title ? `${l.title} · ` : ""}
+                  {l.clickCount} clicks
+                </span>
+              </li>
+            ))}
+          </ul>
+        )
+      )}
+    </div>
   );
 }
