@@ -1,13 +1,26 @@
 // Clicks over time as a uPlot line chart, redrawn in place when the data
 // changes (no flicker on auto-refresh), resized with its container, with
 // the same numbers as a table for screen readers and keyboard users.
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
 export interface Point {
   date: string;
   clicks: number;
+}
+
+/** "dark" or "light", following the system while the page is open. */
+function useScheme(): string {
+  const q = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
+  const [dark, setDark] = useState(!!q?.matches);
+  useEffect(() => {
+    if (!q) return;
+    const on = () => setDark(q.matches);
+    q.addEventListener("change", on);
+    return () => q.removeEventListener("change", on);
+  }, []);
+  return dark ? "dark" : "light";
 }
 
 function cssVar(name: string, fallback: string): string {
@@ -17,6 +30,7 @@ function cssVar(name: string, fallback: string): string {
 export function ClicksChart({ points, interval, label }: { points: Point[]; interval: "hour" | "day"; label: string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const scheme = useScheme();
   const xs = points.map((p) => Date.parse(p.date) / 1000);
   const ys = points.map((p) => p.clicks);
   const total = ys.reduce((a, b) => a + b, 0);
@@ -54,7 +68,7 @@ export function ClicksChart({ points, interval, label }: { points: Point[]; inte
       plot.current = null;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [interval]);
+  }, [interval, scheme]);
 
   useEffect(() => {
     plot.current?.setData([xs, ys]);

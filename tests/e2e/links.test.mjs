@@ -8,7 +8,16 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { PNG } from "pngjs";
 import jsQR from "jsqr";
-import { startApp, launchBrowser, signIn, collectConsoleErrors, checkAxe, screenshot, waitFor } from "./harness.mjs";
+import {
+  startApp,
+  launchBrowser,
+  signIn,
+  collectConsoleErrors,
+  checkAxe,
+  screenshot,
+  waitFor,
+  UPDATE_SCREENSHOTS,
+} from "./harness.mjs";
 
 const CHROME_UA =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
@@ -97,6 +106,11 @@ test("create a link with a geo target and UTM fields, follow it (302 + UTM), and
   console.log(`click visible in the chart ${Date.now() - t0} ms after the redirect`);
   await checkAxe(page, "link analytics");
   await screenshot(page, "link-analytics");
+  if (UPDATE_SCREENSHOTS) {
+    await page.emulateMedia({ colorScheme: "dark" });
+    await screenshot(page, "link-analytics-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+  }
 
   // Period picker: custom range and all time keep the click.
   await page.getByLabel("Period", { exact: true }).selectOption("custom");
