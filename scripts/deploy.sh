@@ -24,5 +24,8 @@ fi
 echo "==> D1 migrations (remote)"
 CI=true wrangler d1 migrations apply DB --remote
 
+echo "==> build the dashboard (public/dashboard/, served as static assets)"
+npm run --silent build:dashboard
+
 echo "==> deploy (wrangler runs scripts/build-worker.sh: the release build)"
 wrangler deploy

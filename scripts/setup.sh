@@ -31,3 +31,13 @@ if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.
   echo "==> npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# The dashboard's browser tests drive Debian's Chromium (playwright-core's
+# own browser download needs the internet). Installed once, as root (CI).
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && [ -z "${CHROMIUM_PATH:-}" ]; then
+  echo "==> apt-get install chromium (for the dashboard's browser tests)"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium
+fi

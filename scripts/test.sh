@@ -2,8 +2,10 @@
 # `npm test`: every test. Native unit tests of the pure core and the
 # worker crate, then the integration tests against the test build of the
 # wasm worker (build-test/, with the `test-hooks` feature) running in
-# Miniflare/workerd. Also builds the release wasm and checks it carries no
-# test hook, and fails if the run left the git tree changed.
+# Miniflare/workerd, then the dashboard: typechecked and built (with its
+# size budget), and driven in Debian's Chromium against the worker
+# (tests/e2e/). Also builds the release wasm and checks it carries no test
+# hook, and fails if the run left the git tree changed.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -21,8 +23,13 @@ if grep -q "X-Test-Now" build/index_bg.wasm; then
 fi
 echo "==> build the test worker (build-test/, --features test-hooks)"
 bash scripts/build-test-worker.sh
+echo "==> build the dashboard (typecheck, vite, size budget)"
+npm run --silent build:dashboard
 echo "==> integration tests (Miniflare)"
+# tests/*.test.mjs only: the browser tests in tests/e2e/ run below, once.
 node --test --test-concurrency=2 tests/*.test.mjs
+echo "==> dashboard end-to-end tests (Chromium)"
+node --test --test-concurrency=1 tests/e2e/*.test.mjs
 GIT_AFTER=$(git status --porcelain 2>/dev/null || true)
 if [ "$GIT_BEFORE" != "$GIT_AFTER" ]; then
   echo "npm test changed the git tree:" >&2

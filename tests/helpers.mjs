@@ -6,7 +6,8 @@
 // `now` pins the request's clock, see src/clock.rs).
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
-import { readFileSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -77,10 +78,17 @@ export async function applyMigrations(db) {
  * `spy: true` replaces the analytics consumer with a tiny JS worker that
  * stores every queued message body in its own KV (`w.spied()` reads them),
  * so tests can see exactly what the redirect sent. `port` also serves it
- * over HTTP on 127.0.0.1 (tests/serve.mjs).
+ * over HTTP on 127.0.0.1 (tests/serve.mjs, the dashboard's browser tests);
+ * `w.url` is its address.
+ *
+ * `assets: "<dir>"` serves a snapshot of that folder, taken at start, as the
+ * static assets (instead of wrangler.toml's directory as it is), so a
+ * dashboard rebuild while tests run cannot pull files from under them.
  */
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port } = {}) {
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, assets } = {}) {
   const main = workerOptions({ vars });
+  let assetsDir;
+  if (assets && main.assets) main.assets = { ...main.assets, directory: (assetsDir = snapshot(path.resolve(root, assets))) };
   if (!queueConsumer || spy) delete main.queueConsumers[main.queueProducers.EVENTS.queueName];
   const spyWorker = {
     name: "spy",
@@ -97,12 +105,34 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
   const mf = new Miniflare(
     convertV4MiniflareOptions(spy ? { ...shared, workers: [main, spyWorker] } : { ...shared, ...main }),
   );
-  await mf.ready;
+  const url = await mf.ready;
   const db = await mf.getD1Database("DB");
   await applyMigrations(db);
   const w = new TestWorker(mf, db, await mf.getKVNamespace("LINKS"));
   if (spy) w.spyKv = await mf.getKVNamespace("SPY", "spy");
+  w.url = url;
+  w.assetsDir = assetsDir;
   return w;
+}
+
+/** Copies a static-assets folder to a temporary one (waiting out a build in progress). */
+function snapshot(dir) {
+  for (let i = 0; ; i++) {
+    const ready = !existsSync(path.join(dir, "dashboard")) || dashboardComplete(path.join(dir, "dashboard"));
+    if (ready || i >= 50) break;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+  const to = mkdtempSync(path.join(tmpdir(), "edgelink-assets-"));
+  cpSync(dir, to, { recursive: true });
+  return to;
+}
+
+/** index.html is there and every file it references too. */
+function dashboardComplete(dir) {
+  const index = path.join(dir, "index.html");
+  if (!existsSync(index)) return false;
+  const html = readFileSync(index, "utf8");
+  return [...html.matchAll(/(?:src|href)="\/dashboard\/([^"]+)"/g)].every((m) => existsSync(path.join(dir, m[1])));
 }
 
 export class TestWorker {
@@ -114,6 +144,7 @@ export class TestWorker {
 
   async close() {
     await this.mf.dispose();
+    if (this.assetsDir) rmSync(this.assetsDir, { recursive: true, force: true });
   }
 
   /**
