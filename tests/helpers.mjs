@@ -13,8 +13,11 @@ export const BASE = "http://localhost:8787";
  * `spy: true` replaces the analytics consumer with a tiny JS worker that
  * stores every queued message body in its own KV (`w.spied()` reads them),
  * so tests can see exactly what the redirect sent.
+ * `configure(main)` may return changed options for the main worker before
+ * Miniflare starts (the cost benchmark puts a metering entry module in front
+ * of the build and points at another build directory with it).
  */
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false } = {}) {
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, configure } = {}) {
   const main = {
     name: "edgelink",
     modules: [
@@ -41,6 +44,7 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
       "edgelink-webhooks": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 10 },
     },
   };
+  if (configure) Object.assign(main, configure(main));
   const spyWorker = {
     name: "spy",
     modules: true,
