@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `npm run bench`: builds the release worker, prints its size, runs the
 # native criterion benchmark of the redirect decision, then the redirect
-# load benchmark (ours vs minimal JS workers, in Miniflare) and, when it
-# exists, the analytics benchmark. Figures only: it fails on a broken
-# build or a wrong answer, never on a slow one.
+# load benchmark (ours vs minimal JS workers, in Miniflare), the analytics
+# benchmark, and the cost per click (scripts/bench-cost.mjs: billed units
+# per click, dollars per million clicks, Free-plan clicks a day). Figures
+# only: it fails on a broken build or a wrong answer, never on a slow one.
 #
 # Knobs for the load benchmark: BENCH_SECONDS, BENCH_WARMUP, BENCH_ROUNDS,
 # BENCH_CONNECTIONS, BENCH_LINKS, BENCH_DIAGNOSTICS (see bench-redirect.mjs).
+# Knobs for the cost script: COST_CLICKS, COST_LINKS, COST_SHAPES,
+# COST_DESIGNS (see bench-cost.mjs).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -66,6 +69,12 @@ if [ -f scripts/bench-analytics.mjs ]; then
   echo
   echo "==> analytics benchmark"
   node scripts/bench-analytics.mjs
+fi
+
+if [ -f scripts/bench-cost.mjs ]; then
+  echo
+  echo "==> cost per click (Miniflare, billed units counted around the real bindings)"
+  node scripts/bench-cost.mjs
 fi
 
 echo

@@ -84,12 +84,17 @@ export async function applyMigrations(db) {
  * `assets: "<dir>"` serves a snapshot of that folder, taken at start, as the
  * static assets (instead of wrangler.toml's directory as it is), so a
  * dashboard rebuild while tests run cannot pull files from under them.
+ *
+ * `configure(main)` may return changed options for the main worker before
+ * Miniflare starts (the cost benchmark puts a metering entry module in front
+ * of the build and points at another build directory with it).
  */
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, assets } = {}) {
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, assets, configure } = {}) {
   const main = workerOptions({ vars });
   let assetsDir;
   if (assets && main.assets) main.assets = { ...main.assets, directory: (assetsDir = snapshot(path.resolve(root, assets))) };
   if (!queueConsumer || spy) delete main.queueConsumers[main.queueProducers.EVENTS.queueName];
+  if (configure) Object.assign(main, configure(main));
   const spyWorker = {
     name: "spy",
     modules: true,
