@@ -281,7 +281,11 @@ impl LinkPatch {
 
     /// Applies the changes; a new password is hashed with `salt`.
     pub fn apply(self, link: &mut Link, salt: &[u8; 16]) {
-        use crate::input::set;
+        fn set<T>(dst: &mut T, v: Option<T>) {
+            if let Some(v) = v {
+                *dst = v;
+            }
+        }
         let empty_to_none = |v: Option<Option<String>>| v.map(|o| o.filter(|s| !s.is_empty()));
         set(
             &mut link.destination_url,
