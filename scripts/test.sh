@@ -23,6 +23,8 @@ echo "==> build the test worker (build-test/, --features test-hooks)"
 bash scripts/build-test-worker.sh
 echo "==> integration tests (Miniflare)"
 node --test --test-concurrency=2 tests/*.test.mjs
+echo "==> schemathesis (bounded, --checks all) against the test worker"
+bash scripts/fuzz.sh
 GIT_AFTER=$(git status --porcelain 2>/dev/null || true)
 if [ "$GIT_BEFORE" != "$GIT_AFTER" ]; then
   echo "npm test changed the git tree:" >&2
