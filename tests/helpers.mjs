@@ -77,10 +77,11 @@ export async function applyMigrations(db) {
  * `spy: true` replaces the analytics consumer with a tiny JS worker that
  * stores every queued message body in its own KV (`w.spied()` reads them),
  * so tests can see exactly what the redirect sent. `port` also serves it
- * over HTTP on 127.0.0.1 (tests/serve.mjs).
+ * over HTTP on 127.0.0.1 (tests/serve.mjs); `build` picks the wasm
+ * (default: the test build; the benchmark runs the release `build`).
  */
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port } = {}) {
-  const main = workerOptions({ vars });
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, build } = {}) {
+  const main = workerOptions({ vars, build });
   if (!queueConsumer || spy) delete main.queueConsumers[main.queueProducers.EVENTS.queueName];
   const spyWorker = {
     name: "spy",
