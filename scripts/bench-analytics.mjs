@@ -62,7 +62,7 @@ function captureConsumerLog() {
 }
 
 async function drainBenchmark() {
-  const w = await startWorker();
+  const w = await startWorker({ build: "build" });
   const log = captureConsumerLog();
   try {
     const { key, workspace } = await w.workspace("Bench drain", "business");
@@ -147,7 +147,7 @@ function rollupSql(table, col, step) {
 }
 
 async function statsBenchmark() {
-  const w = await startWorker({ queueConsumer: false });
+  const w = await startWorker({ queueConsumer: false, build: "build" });
   try {
     const { key, workspace } = await w.workspace("Bench stats", "business");
     const r = await w.api("POST", "/api/v1/links", { key, body: { destinationUrl: "https://example.com/big" } });

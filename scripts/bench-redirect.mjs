@@ -32,6 +32,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerOptions } from "../tests/helpers.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(SELF), "..");
@@ -174,26 +175,26 @@ export default {
 }`;
 
 function ours(ttl, { producer = true, batchMs } = {}) {
-  return {
-    name: "edgelink",
-    modules: [
-      { type: "ESModule", path: path.join(root, "build/index.js") },
-      { type: "CompiledWasm", path: path.join(root, "build/index_bg.wasm") },
-    ],
-    modulesRoot: path.join(root, "build"),
-    compatibilityDate: COMPAT,
-    bindings: {
+  // The same options as the tests (tests/helpers.mjs, from wrangler.toml),
+  // on the release build; no consumers (the ack worker drains the queue),
+  // no static assets in front, and the seeded KV store (id "LINKS").
+  const o = workerOptions({
+    build: "build",
+    queueConsumers: false,
+    assets: false,
+    vars: {
       SHORT_DOMAIN: DOMAIN,
-      SHORT_SCHEME: "http",
       HOT_CACHE_TTL_SECONDS: String(ttl),
       ADMIN_TOKEN: "bench-admin-token",
       VISITOR_HASH_SECRET: "bench-visitor-secret",
       ...(batchMs === undefined ? {} : { CLICK_BATCH_MS: String(batchMs) }),
     },
-    kvNamespaces: ["LINKS"],
-    d1Databases: ["DB"],
-    ...(producer ? { queueProducers: { EVENTS: "edgelink-events" } } : {}),
-  };
+  });
+  o.kvNamespaces = ["LINKS"];
+  o.d1Databases = ["DB"];
+  if (producer) o.queueProducers = { EVENTS: o.queueProducers.EVENTS };
+  else delete o.queueProducers;
+  return o;
 }
 
 // The workers-rs floor (bench/floor): a Rust worker answering the same

@@ -5,3 +5,6 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 worker-build --release
+# The OpenAPI document, generated natively from the route table into the
+# static assets (only its own file: public/ is shared with the dashboard).
+cargo run --quiet --bin openapi -- public/api/v1/openapi.json

@@ -28,6 +28,8 @@ npm run --silent build:dashboard
 echo "==> integration tests (Miniflare)"
 # tests/*.test.mjs only: the browser tests in tests/e2e/ run below, once.
 node --test --test-concurrency=2 tests/*.test.mjs
+echo "==> schemathesis (bounded, --checks all) against the test worker"
+bash scripts/fuzz.sh
 echo "==> dashboard end-to-end tests (Chromium)"
 node --test --test-concurrency=1 tests/e2e/*.test.mjs
 GIT_AFTER=$(git status --porcelain 2>/dev/null || true)

@@ -13,9 +13,39 @@ use crate::store::{keys, ratelimit};
 pub struct Caller {
     pub workspace_id: WorkspaceId,
     pub read_only: bool,
-    /// `X-RateLimit-*` headers for the response.
-    pub limit_headers: Vec<(&'static str, String)>,
+    /// Reported on every answer to this caller.
+    pub limits: RateLimit,
 }
+
+/// A rate-limit window as the `X-RateLimit-*` headers report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: i64,
+    pub remaining: i64,
+    /// Unix seconds when the window resets (GitHub's convention).
+    pub reset: i64,
+}
+
+impl RateLimit {
+    /// The `count`-th request of the window that started at `window` (ms).
+    pub fn new(limit: i64, count: i64, window: i64) -> RateLimit {
+        RateLimit {
+            limit,
+            remaining: (limit - count).max(0),
+            reset: (window + 60_000) / 1000,
+        }
+    }
+
+    pub fn apply(&self, resp: &mut worker::Response) {
+        let h = resp.headers_mut();
+        let _ = h.set("X-RateLimit-Limit", &self.limit.to_string());
+        let _ = h.set("X-RateLimit-Remaining", &self.remaining.to_string());
+        let _ = h.set("X-RateLimit-Reset", &self.reset.to_string());
+    }
+}
+
+/// A refused key: the error, and the window it was counted in if it was.
+pub type Refusal = (ApiError, Option<RateLimit>);
 
 impl Caller {
     pub fn require_write(&self) -> ApiResult<()> {
@@ -23,6 +53,15 @@ impl Caller {
             return Err(ApiError::Forbidden("This API key is read-only".into()));
         }
         Ok(())
+    }
+
+    /// The JSON body of a write, once the key may write.
+    pub async fn write_body(
+        &self,
+        req: &mut Request,
+    ) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
+        self.require_write()?;
+        crate::http::json_body(req).await
     }
 }
 
@@ -35,20 +74,14 @@ fn bearer(req: &Request) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// `X-RateLimit-*` response headers.
-pub type LimitHeaders = Vec<(&'static str, String)>;
-
 /// The caller of a request with `Authorization: Bearer go2_...`. A refusal
 /// keeps the rate-limit headers, so a 429 still states the limit,
 /// `Remaining: 0` and when the window resets.
-pub async fn caller_with_limits(
-    ctx: &Ctx,
-    req: &Request,
-) -> Result<Caller, (ApiError, LimitHeaders)> {
+pub async fn caller(ctx: &Ctx, req: &Request) -> Result<Caller, Refusal> {
     let token = bearer(req).ok_or_else(|| {
         (
             ApiError::Unauthorized("Missing API key: send Authorization: Bearer go2_...".into()),
-            vec![],
+            None,
         )
     })?;
     authenticate(ctx, &token).await
@@ -58,27 +91,27 @@ pub async fn caller_with_limits(
 /// field) and counts the request against its plan's rate, in one D1 round
 /// trip (lookup and counter in a batch). On refusal: the error and any
 /// rate-limit headers for it.
-pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, (ApiError, LimitHeaders)> {
+pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, Refusal> {
     let invalid = || {
         (
             ApiError::Unauthorized("Invalid or revoked API key".into()),
-            vec![],
+            None,
         )
     };
     if !token.starts_with("go2_") || token.len() > 100 {
         return Err(invalid());
     }
     let hash = sha256_hex(token.as_bytes());
-    let db = ctx.db().map_err(|e| (e, vec![]))?;
+    let db = ctx.db().map_err(|e| (e, None))?;
     let (window, reset) = rate_window(ctx.now);
     let stmts = vec![
-        keys::find_active_stmt(&db, &hash).map_err(|e| (e, vec![]))?,
-        ratelimit::hit_key_stmt(&db, &hash, window).map_err(|e| (e, vec![]))?,
+        keys::find_active_stmt(&db, &hash).map_err(|e| (e, None))?,
+        ratelimit::hit_key_stmt(&db, &hash, window).map_err(|e| (e, None))?,
     ];
     let results = db
         .batch(stmts)
         .await
-        .map_err(|e| (internal("auth batch")(e), vec![]))?;
+        .map_err(|e| (internal("auth batch")(e), None))?;
     let key = results
         .first()
         .and_then(|r| r.results::<keys::KeyAuth>().ok())
@@ -100,13 +133,13 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, (ApiError, L
         .unwrap_or(1);
     let plan = key.plan;
     let limit = plan.requests_per_minute() as i64;
-    let limit_headers = rate_headers(limit, limit - count, window, reset);
+    let limits = RateLimit::new(limit, count, window);
     if count > limit {
         return Err((
             ApiError::RateLimited {
                 retry_after_secs: reset,
             },
-            limit_headers,
+            Some(limits),
         ));
     }
     if count == 1 {
@@ -115,24 +148,10 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, (ApiError, L
         let _ = keys::touch(&db, &key.id, ctx.now).await;
     }
     Ok(Caller {
-        limit_headers,
+        limits,
         workspace_id: key.workspace_id,
         read_only: !key.scope.can_write(),
     })
-}
-
-pub fn rate_headers(
-    limit: i64,
-    remaining: i64,
-    window: i64,
-    _reset: u64,
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("X-RateLimit-Limit", limit.to_string()),
-        ("X-RateLimit-Remaining", remaining.max(0).to_string()),
-        // Unix seconds when the window resets (GitHub's convention).
-        ("X-RateLimit-Reset", ((window + 60_000) / 1000).to_string()),
-    ]
 }
 
 /// Operator endpoints: `Authorization: Bearer <ADMIN_TOKEN>`.

@@ -3,7 +3,7 @@
 
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::{json, Value};
-use worker::{Headers, Request, Response};
+use worker::{Request, Response};
 
 /// Everything a handler needs about the deployment and the moment.
 pub struct Ctx {
@@ -97,6 +97,28 @@ impl Page {
     }
 }
 
+/// A paged list answer: `page`/`perPage` from the query, one page of rows
+/// and the total from `fetch(limit, offset)`, each row as `render` shows it.
+pub async fn paged<T, F, Fut>(
+    req: &Request,
+    fetch: F,
+    render: impl Fn(&T) -> Value,
+) -> ApiResult<Response>
+where
+    F: FnOnce(i64, i64) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<(Vec<T>, i64)>>,
+{
+    let page = Page::from_query(&Query::of(req))?;
+    let (rows, total) = fetch(page.per_page, page.offset()).await?;
+    Ok(list(rows.iter().map(render).collect(), &page, total))
+}
+
+/// A record of the caller's workspace, or `NOT_FOUND` naming its kind
+/// (another workspace's ids do not exist for the caller).
+pub fn found<T>(row: Option<T>, what: &str) -> ApiResult<T> {
+    row.ok_or_else(|| ApiError::not_found(what))
+}
+
 pub fn list(items: Vec<Value>, page: &Page, total: i64) -> Response {
     let total_pages = if total == 0 {
         0
@@ -114,13 +136,47 @@ pub fn list(items: Vec<Value>, page: &Page, total: i64) -> Response {
 }
 
 pub fn error_response(e: &ApiError) -> Response {
-    let mut r = json_response(e.status(), &e.envelope());
+    error_with_body(e, &e.envelope())
+}
+
+/// An error's status and `Retry-After` with the body of a dialect
+/// (the envelope, or xiaomark's shape).
+pub fn error_with_body(e: &ApiError, body: &Value) -> Response {
+    let mut r = json_response(e.status(), body);
     if let ApiError::RateLimited { retry_after_secs } = e {
         let _ = r
             .headers_mut()
             .set("Retry-After", &retry_after_secs.to_string());
     }
     r
+}
+
+/// Every HTML answer: not cached, not indexed, not sniffed. A page that
+/// should be cached or indexed (a published bio page) overrides them.
+pub fn html(status: u16, body: String) -> Response {
+    let mut r = Response::from_html(body)
+        .unwrap_or_else(|_| Response::empty().unwrap())
+        .with_status(status);
+    let h = r.headers_mut();
+    let _ = h.set("Cache-Control", "private, max-age=0");
+    let _ = h.set("X-Robots-Tag", "noindex");
+    let _ = h.set("X-Content-Type-Options", "nosniff");
+    r
+}
+
+/// An `ApiError` as an HTML page (the `/bio/` paths).
+pub fn error_page(e: &ApiError) -> Response {
+    use edgelink_core::pages::layout;
+    let body = match e {
+        ApiError::NotFound(_) => layout(
+            404,
+            "Page not found",
+            "<p>There is no published page at this address.</p>",
+        ),
+        ApiError::MethodNotAllowed => layout(405, "Method not allowed", ""),
+        _ => layout(e.status(), "Server error", ""),
+    };
+    html(e.status(), body)
 }
 
 /// Decoded query parameters (first value wins).
@@ -179,13 +235,6 @@ pub async fn json_body(req: &mut Request) -> ApiResult<serde_json::Map<String, V
         .await
         .map_err(|_| ApiError::validation("body", "could not be read"))?;
     edgelink_core::input::parse_object(&bytes)
-}
-
-pub fn set_headers(resp: &mut Response, headers: &[(&str, String)]) {
-    let h: &mut Headers = resp.headers_mut();
-    for (k, v) in headers {
-        let _ = h.set(k, v);
-    }
 }
 
 /// An outgoing fetch that gives up after `timeout_ms` (aborting it).

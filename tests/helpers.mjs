@@ -79,7 +79,8 @@ export async function applyMigrations(db) {
  * stores every queued message body in its own KV (`w.spied()` reads them),
  * so tests can see exactly what the redirect sent. `port` also serves it
  * over HTTP on 127.0.0.1 (tests/serve.mjs, the dashboard's browser tests);
- * `w.url` is its address.
+ * `w.url` is its address. `build` picks the wasm (default: the test build;
+ * the benchmark runs the release `build`).
  *
  * `assets: "<dir>"` serves a snapshot of that folder, taken at start, as the
  * static assets (instead of wrangler.toml's directory as it is), so a
@@ -89,8 +90,8 @@ export async function applyMigrations(db) {
  * Miniflare starts (the cost benchmark puts a metering entry module in front
  * of the build and points at another build directory with it).
  */
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, assets, configure } = {}) {
-  const main = workerOptions({ vars });
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, build, assets, configure } = {}) {
+  const main = workerOptions({ vars, build });
   let assetsDir;
   if (assets && main.assets) main.assets = { ...main.assets, directory: (assetsDir = snapshot(path.resolve(root, assets))) };
   if (!queueConsumer || spy) delete main.queueConsumers[main.queueProducers.EVENTS.queueName];

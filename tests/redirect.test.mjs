@@ -225,6 +225,22 @@ test("the hot-link cache never serves a record its own isolate changed", async (
   }
 });
 
+test("without VISITOR_HASH_SECRET a redirect fails loudly (500, logged), never hashes with a built-in key", async () => {
+  const bare = await startWorker({ vars: { VISITOR_HASH_SECRET: "" } });
+  try {
+    const { key: k } = await bare.workspace();
+    const made = await bare.api("POST", "/api/v1/links", { key: k, body: { destinationUrl: "https://example.com/a", slug: "nosecret" } });
+    assert.equal(made.status, 201, made.text);
+    const r = await bare.fetch("/nosecret");
+    assert.equal(r.status, 500);
+    assert.equal(r.headers.get("location"), null);
+    // Garbage and unknown slugs still answer as before: no secret needed.
+    assert.equal((await bare.fetch("/nothing-here")).status, 404);
+  } finally {
+    await bare.close();
+  }
+});
+
 test("each GET sends one click event with the visit's fields; HEAD sends none", async () => {
   const l = await link({ destinationUrl: "https://example.com/c", slug: "counted", webhook: true, webhookScene: "promo" });
   const head = await visit("counted", { method: "HEAD" });

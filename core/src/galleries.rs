@@ -11,12 +11,24 @@ use serde_json::{Map, Value};
 
 pub const THEMES: [&str; 6] = ["default", "minimal", "gradient", "dark", "neon", "custom"];
 pub const ITEM_TYPES: [&str; 5] = ["link", "header", "divider", "embed", "image"];
+
+/// The fields an item of a type may carry besides `type`: its own and no
+/// others (the OpenAPI document's `oneOf` on `type` says the same).
+pub fn item_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "link" => &["title", "url"],
+        "header" => &["title"],
+        "image" => &["imageUrl", "url", "title"],
+        "embed" => &["embedType", "embedData", "title"],
+        _ => &[],
+    }
+}
 pub const MAX_ITEMS: i64 = 100;
 pub const MAX_PER_WORKSPACE: i64 = 50;
 pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_BIO_CHARS: usize = 500;
 pub const MAX_ITEM_TITLE_CHARS: usize = 200;
-pub const MAX_CSS_BYTES: usize = 10_000;
+pub const MAX_CSS_CHARS: usize = 10_000;
 
 /// A gallery's settings as sent on create (`creating`) or PATCH; absent
 /// fields are `None`, `Some(None)` clears an optional one.
@@ -69,7 +81,7 @@ impl GalleryPatch {
             None if creating => Some("default".to_string()),
             None => None,
         };
-        let custom_css = match f.nullable_string("customCss", MAX_CSS_BYTES)? {
+        let custom_css = match f.nullable_string("customCss", MAX_CSS_CHARS)? {
             Some(Some(css)) => Some(Some(check_css(&css)?)),
             other => other,
         };
@@ -95,10 +107,11 @@ impl GalleryPatch {
 /// it can never close that element (`</style>`) or open another; at most
 /// 10,000 bytes.
 pub fn check_css(css: &str) -> ApiResult<String> {
-    if css.len() > MAX_CSS_BYTES {
+    // Characters, as JSON Schema's maxLength counts them.
+    if css.chars().count() > MAX_CSS_CHARS {
         return Err(ApiError::validation(
             "customCss",
-            format!("must be at most {MAX_CSS_BYTES} bytes"),
+            format!("must be at most {MAX_CSS_CHARS} characters"),
         ));
     }
     if css.contains('<') {
@@ -138,6 +151,16 @@ impl ItemInput {
             return Err(ApiError::validation(
                 "type",
                 format!("must be one of {}", ITEM_TYPES.join(", ")),
+            ));
+        }
+        let own = item_fields(&kind);
+        if let Some(k) = ["title", "url", "imageUrl", "embedType", "embedData"]
+            .into_iter()
+            .find(|k| body.contains_key(*k) && !own.contains(k))
+        {
+            return Err(ApiError::validation(
+                k,
+                format!("is not a field of a {kind} item"),
             ));
         }
         let title = f

@@ -26,6 +26,13 @@ pub fn parse_object(body: &[u8]) -> ApiResult<Map<String, Value>> {
     }
 }
 
+/// PATCH semantics: a field the request carries replaces the stored one.
+pub fn set<T>(dst: &mut T, v: Option<T>) {
+    if let Some(v) = v {
+        *dst = v;
+    }
+}
+
 /// One JSON object being read. Each getter distinguishes "absent" (None)
 /// from `null` (Some(None)) so PATCH can clear a field.
 pub struct Fields<'a> {

@@ -281,11 +281,7 @@ impl LinkPatch {
 
     /// Applies the changes; a new password is hashed with `salt`.
     pub fn apply(self, link: &mut Link, salt: &[u8; 16]) {
-        fn set<T>(dst: &mut T, v: Option<T>) {
-            if let Some(v) = v {
-                *dst = v;
-            }
-        }
+        use crate::input::set;
         let empty_to_none = |v: Option<Option<String>>| v.map(|o| o.filter(|s| !s.is_empty()));
         set(
             &mut link.destination_url,

@@ -5,11 +5,21 @@ use edgelink_core::input::Fields;
 use edgelink_core::plan::{KeyScope, Plan};
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::json;
-use worker::{Request, Response};
+use worker::{Method, Request, Response};
 
 use crate::http::{created, json_body, ok, random_bytes, Ctx};
+use crate::router::Route;
 use crate::store::workspaces::{self, Workspace};
 use crate::store::{links, records};
+
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::operator(Method::Post, "/api/v1/admin/workspaces", "createWorkspace", |x, r| Box::pin(create_workspace(x, &mut r.req))),
+        Route::operator(Method::Patch, "/api/v1/admin/workspaces/{id}", "updateWorkspace", |x, r| Box::pin(update_workspace(x, &mut r.req, &r.params[0]))),
+        Route::operator(Method::Patch, "/api/v1/admin/links/{id}", "moderateLink", |x, r| Box::pin(update_link(x, &mut r.req, &r.params[0]))),
+    ]
+}
 
 fn plan_field(f: &Fields) -> ApiResult<Option<Plan>> {
     match f.string("plan", 20)? {

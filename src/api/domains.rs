@@ -16,20 +16,24 @@ use serde_json::Value;
 use worker::{Headers, Method, Request, RequestInit, Response};
 
 use crate::auth::Caller;
-use crate::http::{
-    created, fetch_with_timeout, json_body, list as list_response, no_content, ok, random_bytes,
-    Ctx, Page, Query,
-};
+use crate::http::{created, fetch_with_timeout, found, no_content, ok, paged, random_bytes, Ctx};
+use crate::router::Route;
 use crate::store::domains::{self as store, Domain};
 use crate::store::OnConstraint;
 use crate::webhooks;
+
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    let mut all = crate::crud!("/api/v1/domains", "Domain", "Domains": list create get delete);
+    all.push(Route::key(Method::Post, "/api/v1/domains/{id}/verify", "verifyDomain", |x, c, r| Box::pin(verify(x, c, &r.params[0]))));
+    all
+}
 
 /// A DNS lookup gives up after this long.
 const DNS_TIMEOUT_MS: u64 = 5_000;
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+    let body = caller.write_body(req).await?;
     let f = Fields::new(&body);
     f.deny_unknown(&["domain"], &[])?;
     let name = DomainName::parse(&f.required_string("domain", 300)?)?;
@@ -63,9 +67,10 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
 }
 
 async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Domain> {
-    store::get(&ctx.db()?, &caller.workspace_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Domain"))
+    found(
+        store::get(&ctx.db()?, &caller.workspace_id, id).await?,
+        "Domain",
+    )
 }
 
 pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
@@ -73,19 +78,9 @@ pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
 }
 
 pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Response> {
-    let page = Page::from_query(&Query::of(req))?;
-    let (rows, total) = store::list(
-        &ctx.db()?,
-        &caller.workspace_id,
-        page.per_page,
-        page.offset(),
-    )
-    .await?;
-    Ok(list_response(
-        rows.iter().map(Domain::to_json).collect(),
-        &page,
-        total,
-    ))
+    let db = ctx.db()?;
+    let fetch = |n, skip| store::list(&db, &caller.workspace_id, n, skip);
+    paged(req, fetch, Domain::to_json).await
 }
 
 /// Answers the domain with `verification.status` (`verified` / `pending`)

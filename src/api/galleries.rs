@@ -5,20 +5,34 @@ use edgelink_core::galleries::{
     self as core_galleries, check_reorder, GalleryPatch, ItemInput, MAX_ITEMS, MAX_PER_WORKSPACE,
     PAGE_CSP,
 };
-use edgelink_core::input::Fields;
+use edgelink_core::input::{set, Fields};
 use edgelink_core::secrets::new_id;
 use edgelink_core::slug::Slug;
-use edgelink_core::{pages, ApiError, ApiResult};
+use edgelink_core::{ApiError, ApiResult};
 use serde_json::{Map, Value};
-use worker::{Request, Response};
+use worker::{Method, Request, Response};
 
 use crate::auth::Caller;
-use crate::http::{
-    created, internal, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page,
-    Query,
-};
+use crate::http::{created, found, html, internal, no_content, ok, paged, random_bytes, Ctx};
+use crate::router::{Call, Route};
 use crate::store::galleries::{self as store, Gallery, Item};
 use crate::store::OnConstraint;
+
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    let mut all = crate::crud!("/api/v1/galleries", "Gallery", "Galleries": list create get update delete);
+    all.extend([
+        Route::key(Method::Post, "/api/v1/galleries/{id}/publish", "publishGallery", |x, c, r| Box::pin(publish(x, c, r))),
+        Route::key(Method::Get, "/api/v1/galleries/{id}/items", "listGalleryItems", |x, c, r| Box::pin(list_items(x, c, &r.params[0]))),
+        Route::key(Method::Post, "/api/v1/galleries/{id}/items", "createGalleryItem", |x, c, r| Box::pin(create_item(x, c, r))),
+        Route::key(Method::Patch, "/api/v1/galleries/{id}/items/reorder", "reorderGalleryItems", |x, c, r| Box::pin(reorder(x, c, r))),
+        Route::key(Method::Patch, "/api/v1/galleries/{id}/items/{itemId}", "updateGalleryItem", |x, c, r| Box::pin(update_item(x, c, r))),
+        Route::key(Method::Delete, "/api/v1/galleries/{id}/items/{itemId}", "deleteGalleryItem", |x, c, r| Box::pin(delete_item(x, c, &r.params[0], &r.params[1]))),
+        // The public page; its errors are HTML pages too (`/bio/` prefix).
+        Route::public(Method::Get, "/bio/{slug}", "getBioPage", |x, r| Box::pin(page(x, &r.params[0]))),
+    ]);
+    all
+}
 
 fn page_url(ctx: &Ctx, slug: &str) -> String {
     format!("{}://{}/bio/{slug}", ctx.scheme, ctx.short_domain)
@@ -29,8 +43,7 @@ fn slug_taken(slug: &str) -> ApiError {
 }
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+    let body = caller.write_body(req).await?;
     let p = GalleryPatch::parse(&body, true)?;
     let g = Gallery {
         id: new_id("gal", &random_bytes::<16>()),
@@ -57,9 +70,10 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
 }
 
 async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Gallery> {
-    store::get(&ctx.db()?, &caller.workspace_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Gallery"))
+    found(
+        store::get(&ctx.db()?, &caller.workspace_id, id).await?,
+        "Gallery",
+    )
 }
 
 async fn render_json(ctx: &Ctx, g: &Gallery) -> ApiResult<Value> {
@@ -74,25 +88,16 @@ pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
 
 /// Galleries without their items (`GET /{id}` has them).
 pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Response> {
-    let page = Page::from_query(&Query::of(req))?;
-    let (rows, total) = store::list(
-        &ctx.db()?,
-        &caller.workspace_id,
-        page.per_page,
-        page.offset(),
-    )
-    .await?;
-    let items = rows
-        .iter()
-        .map(|g| {
-            let mut v = g.to_json(&page_url(ctx, &g.slug), &[]);
-            if let Value::Object(m) = &mut v {
-                m.remove("items");
-            }
-            v
-        })
-        .collect();
-    Ok(list_response(items, &page, total))
+    let db = ctx.db()?;
+    let fetch = |n, skip| store::list(&db, &caller.workspace_id, n, skip);
+    paged(req, fetch, |g: &Gallery| {
+        let mut v = g.to_json(&page_url(ctx, &g.slug), &[]);
+        if let Value::Object(m) = &mut v {
+            m.remove("items");
+        }
+        v
+    })
+    .await
 }
 
 async fn save(ctx: &Ctx, g: &Gallery) -> ApiResult<Response> {
@@ -102,47 +107,25 @@ async fn save(ctx: &Ctx, g: &Gallery) -> ApiResult<Response> {
     Ok(ok(render_json(ctx, g).await?))
 }
 
-pub async fn update(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &mut Request,
-    id: &str,
-) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let (req, id) = call.split();
+    let body = caller.write_body(req).await?;
     let p = GalleryPatch::parse(&body, false)?;
     let mut g = load(ctx, caller, id).await?;
-    if let Some(s) = p.slug {
-        g.slug = s;
-    }
-    if let Some(t) = p.title {
-        g.title = t;
-    }
-    if let Some(b) = p.bio {
-        g.bio = b;
-    }
-    if let Some(a) = p.avatar_url {
-        g.avatar_url = a;
-    }
-    if let Some(t) = p.theme {
-        g.theme = t;
-    }
-    if let Some(c) = p.custom_css {
-        g.custom_css = c;
-    }
+    set(&mut g.slug, p.slug);
+    set(&mut g.title, p.title);
+    set(&mut g.bio, p.bio);
+    set(&mut g.avatar_url, p.avatar_url);
+    set(&mut g.theme, p.theme);
+    set(&mut g.custom_css, p.custom_css);
     g.updated_at = ctx.now;
     save(ctx, &g).await
 }
 
 /// `POST /{id}/publish` with `{"isPublished": true|false}`.
-pub async fn publish(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &mut Request,
-    id: &str,
-) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+pub async fn publish(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let (req, id) = call.split();
+    let body = caller.write_body(req).await?;
     let f = Fields::new(&body);
     f.deny_unknown(&["isPublished"], &[])?;
     let publish = f
@@ -188,14 +171,9 @@ pub async fn list_items(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Respo
     Ok(ok(Value::Array(items.iter().map(Item::to_json).collect())))
 }
 
-pub async fn create_item(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &mut Request,
-    id: &str,
-) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+pub async fn create_item(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let (req, id) = call.split();
+    let body = caller.write_body(req).await?;
     let input = ItemInput::parse(&body)?;
     let g = load(ctx, caller, id).await?;
     let mut it = item_row(new_id("itm", &random_bytes::<16>()), &g.id, input, ctx.now);
@@ -218,24 +196,22 @@ async fn load_item(ctx: &Ctx, g: &Gallery, item_id: &str) -> ApiResult<Item> {
 
 /// PATCH merges the fields sent over the stored item, then checks the
 /// result as a whole (so changing `type` needs that type's fields).
-pub async fn update_item(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &mut Request,
-    id: &str,
-    item_id: &str,
-) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+pub async fn update_item(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let item_id = call.params[1].clone();
+    let (req, id) = call.split();
+    let body = caller.write_body(req).await?;
     let g = load(ctx, caller, id).await?;
-    let stored = load_item(ctx, &g, item_id).await?;
+    let stored = load_item(ctx, &g, &item_id).await?;
+    // Stored fields carry over only where the resulting type has them.
+    let kind = match body.get("type") {
+        Some(Value::String(t)) => t.clone(),
+        _ => stored.kind.clone(),
+    };
+    let own = core_galleries::item_fields(&kind);
     let mut merged: Map<String, Value> = match stored.to_json() {
         Value::Object(m) => m
             .into_iter()
-            .filter(|(k, v)| {
-                ["type", "title", "url", "imageUrl", "embedType", "embedData"].contains(&k.as_str())
-                    && !v.is_null()
-            })
+            .filter(|(k, v)| (k == "type" || own.contains(&k.as_str())) && !v.is_null())
             .collect(),
         _ => Map::new(),
     };
@@ -265,14 +241,9 @@ pub async fn delete_item(
 }
 
 /// `PATCH /{id}/items/reorder` with `{"itemIds": [...]}`: every item once.
-pub async fn reorder(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &mut Request,
-    id: &str,
-) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+pub async fn reorder(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let (req, id) = call.split();
+    let body = caller.write_body(req).await?;
     let f = Fields::new(&body);
     f.deny_unknown(&["itemIds"], &[])?;
     let ids = f
@@ -295,21 +266,15 @@ pub async fn reorder(
 // The public page
 // ---------------------------------------------------------------------------
 
-/// `GET /bio/{slug}` (and HEAD): the published gallery, or the 404 page.
+/// `GET /bio/{slug}` (and HEAD): the published gallery; an unknown or
+/// unpublished one is the 404 page (`http::error_page`).
 pub async fn page(ctx: &Ctx, slug: &str) -> ApiResult<Response> {
     let slug = slug.to_ascii_lowercase();
     let found = match Slug::parse_path(&slug) {
         Some(_) => store::published(&ctx.db()?, &slug).await?,
         None => None,
     };
-    let Some(g) = found else {
-        let body = pages::layout(
-            404,
-            "Page not found",
-            "<p>There is no published page at this address.</p>",
-        );
-        return html(404, body, "private, max-age=0", true);
-    };
+    let g = found.ok_or_else(|| ApiError::not_found("Page"))?;
     let items = store::items(&ctx.db()?, &g.id).await?;
     let body = core_galleries::render(&core_galleries::Page {
         title: &g.title,
@@ -319,21 +284,13 @@ pub async fn page(ctx: &Ctx, slug: &str) -> ApiResult<Response> {
         custom_css: g.custom_css.as_deref(),
         items: items.iter().map(Item::input).collect(),
     });
-    html(200, body, "public, max-age=60", false)
-}
-
-fn html(status: u16, body: String, cache: &str, noindex: bool) -> ApiResult<Response> {
-    let mut r = Response::from_html(body)
-        .map_err(internal("bio page"))?
-        .with_status(status);
+    let mut r = html(200, body);
     let h = r.headers_mut();
+    // Published pages are public and meant to be found.
     let set = |k: &str, v: &str| h.set(k, v).map_err(internal("bio header"));
-    set("Cache-Control", cache)?;
+    set("Cache-Control", "public, max-age=60")?;
     set("Content-Security-Policy", PAGE_CSP)?;
-    set("X-Content-Type-Options", "nosniff")?;
     set("Referrer-Policy", "strict-origin-when-cross-origin")?;
-    if noindex {
-        set("X-Robots-Tag", "noindex")?;
-    }
+    h.delete("X-Robots-Tag").map_err(internal("bio header"))?;
     Ok(r)
 }

@@ -6,15 +6,18 @@ use edgelink_core::{ApiError, ApiResult};
 use worker::{Request, Response};
 
 use crate::auth::Caller;
-use crate::http::{
-    created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
-};
+use crate::http::{created, found, no_content, ok, paged, random_bytes, Ctx};
+use crate::router::{Call, Route};
 use crate::store::groups::{self, Group};
 use crate::store::links;
 
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    crate::crud!("/api/v1/groups", "Group", "Groups": list create get update delete)
+}
+
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+    let body = caller.write_body(req).await?;
     let f = Fields::new(&body);
     f.deny_unknown(&["name", "description"], &[])?;
     let g = Group {
@@ -31,9 +34,10 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
 }
 
 async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Group> {
-    groups::get(&ctx.db()?, &caller.workspace_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Group"))
+    found(
+        groups::get(&ctx.db()?, &caller.workspace_id, id).await?,
+        "Group",
+    )
 }
 
 pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
@@ -41,29 +45,14 @@ pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
 }
 
 pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Response> {
-    let page = Page::from_query(&Query::of(req))?;
-    let (rows, total) = groups::list(
-        &ctx.db()?,
-        &caller.workspace_id,
-        page.per_page,
-        page.offset(),
-    )
-    .await?;
-    Ok(list_response(
-        rows.iter().map(Group::to_json).collect(),
-        &page,
-        total,
-    ))
+    let db = ctx.db()?;
+    let fetch = |n, skip| groups::list(&db, &caller.workspace_id, n, skip);
+    paged(req, fetch, Group::to_json).await
 }
 
-pub async fn update(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &mut Request,
-    id: &str,
-) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let (req, id) = call.split();
+    let body = caller.write_body(req).await?;
     let f = Fields::new(&body);
     f.deny_unknown(
         &["name", "description"],

@@ -9,10 +9,14 @@ use serde_json::{json, Value};
 use worker::{Request, Response};
 
 use crate::auth::Caller;
-use crate::http::{
-    created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
-};
+use crate::http::{created, no_content, ok, paged, random_bytes, Ctx};
+use crate::router::Route;
 use crate::store::keys::{self, ApiKey};
+
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    crate::crud!("/api/v1/keys", "ApiKey", "ApiKeys": list create get revoke)
+}
 
 /// `"full"`, `"read-only"`, or an array of `read`/`write` (also those two words).
 fn parse_scope(v: Option<&Value>) -> ApiResult<KeyScope> {
@@ -74,12 +78,16 @@ pub async fn issue(
 }
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+    let body = caller.write_body(req).await?;
     let f = Fields::new(&body);
     f.deny_unknown(&["name", "scopes", "scope"], &[])?;
     let name = f.string("name", 100)?.unwrap_or_else(|| "API key".into());
-    let scope = parse_scope(body.get("scopes").or(body.get("scope")))?;
+    // Both spellings are checked; `scopes` wins when both are sent.
+    let scope = parse_scope(body.get("scope"))?;
+    let scope = match body.get("scopes") {
+        None => scope,
+        some => parse_scope(some)?,
+    };
     let (row, key) = issue(ctx, &caller.workspace_id, &name, scope).await?;
     let mut data = row.to_json();
     data["key"] = json!(key);
@@ -87,19 +95,9 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
 }
 
 pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Response> {
-    let page = Page::from_query(&Query::of(req))?;
-    let (rows, total) = keys::list(
-        &ctx.db()?,
-        &caller.workspace_id,
-        page.per_page,
-        page.offset(),
-    )
-    .await?;
-    Ok(list_response(
-        rows.iter().map(ApiKey::to_json).collect(),
-        &page,
-        total,
-    ))
+    let db = ctx.db()?;
+    let fetch = |n, skip| keys::list(&db, &caller.workspace_id, n, skip);
+    paged(req, fetch, ApiKey::to_json).await
 }
 
 pub async fn revoke(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {

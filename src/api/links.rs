@@ -8,12 +8,18 @@ use worker::{Request, Response};
 
 use crate::auth::Caller;
 use crate::http::{
-    created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
+    created, found, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
 };
+use crate::router::{Call, Route};
 use crate::store::links::{self, ListFilter, Sort};
 use crate::store::{domains, groups, records, workspaces};
 use crate::store::{Constraint, OnConstraint, WriteError};
 use crate::webhooks;
+
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    crate::crud!("/api/v1/links", "Link", "Links": list create get update delete)
+}
 
 /// Links on another host need a verified domain of the caller's workspace.
 async fn check_domain(ctx: &Ctx, caller: &Caller, domain: &str) -> ApiResult<()> {
@@ -51,8 +57,7 @@ fn slug_exists(link: &Link) -> ApiError {
 }
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+    let body = caller.write_body(req).await?;
     let patch = LinkPatch::parse(&body, true)?;
     let custom_slug = patch.slug.is_some();
     let mut link = Link {
@@ -99,23 +104,19 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
 }
 
 pub async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Link> {
-    links::get(&ctx.db()?, &caller.workspace_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Link"))
+    found(
+        links::get(&ctx.db()?, &caller.workspace_id, id).await?,
+        "Link",
+    )
 }
 
 pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
     Ok(ok(load(ctx, caller, id).await?.to_json(&ctx.scheme)))
 }
 
-pub async fn update(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &mut Request,
-    id: &str,
-) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let (req, id) = call.split();
+    let body = caller.write_body(req).await?;
     let patch = LinkPatch::parse(&body, false)?;
     let before = load(ctx, caller, id).await?;
     let mut link = before.clone();

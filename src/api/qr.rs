@@ -21,13 +21,14 @@ use edgelink_core::secrets::{new_id, sha256_hex};
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::{json, Map, Value};
-use worker::{Request, Response};
+use worker::{Method, Request, Response};
 
-use crate::auth::{self, Caller};
+use crate::auth::{Caller, RateLimit};
 use crate::http::{
     created, internal, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page,
     Query,
 };
+use crate::router::{Call, Route};
 use crate::store::qr_codes::{self, QrRow};
 use crate::store::{links, ratelimit};
 
@@ -50,44 +51,43 @@ const STYLE_FIELDS: [&str; 6] = [
     "errorCorrection",
     "format",
 ];
-const KNOWN_FIELDS: [&str; 9] = [
-    "name",
-    "url",
-    "linkId",
-    "size",
-    "foregroundColor",
-    "backgroundColor",
-    "cornerRadius",
-    "errorCorrection",
-    "format",
-];
+/// The body fields of a saved QR: its own and the style's.
+fn known_fields() -> Vec<&'static str> {
+    ["name", "url", "linkId"]
+        .into_iter()
+        .chain(STYLE_FIELDS)
+        .collect()
+}
 
-type Headers = Vec<(&'static str, String)>;
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    let mut all = vec![
+        // Public, no key: limited per client IP instead.
+        Route::public(Method::Post, "/api/v1/qr/generate", "generateQr", |x, r| Box::pin(generate(x, r))),
+        Route::key(Method::Get, "/api/v1/qr/{id}/download", "downloadQr", |x, c, r| Box::pin(download(x, c, &r.req, &r.params[0]))),
+    ];
+    all.extend(crate::crud!("/api/v1/qr", "Qr", "Qrs": list create get update delete));
+    all
+}
 
 // ---------------------------------------------------------------------------
 // Public generator
 // ---------------------------------------------------------------------------
 
 /// `POST /api/v1/qr/generate`: counts the request against the client IP's
-/// window first (so bad requests count too), then renders. Returns the
-/// rate-limit headers for every answer, 429 included.
-pub async fn generate(ctx: &Ctx, req: &mut Request) -> (ApiResult<Response>, Headers) {
+/// window first (so bad requests count too), then renders. Every answer,
+/// 429 included, reports the window.
+async fn generate(ctx: &Ctx, call: &mut Call) -> ApiResult<Response> {
     let (window, reset) = rate_window(ctx.now);
-    let count = match count_ip(ctx, req, window).await {
-        Ok(c) => c,
-        Err(e) => return (Err(e), vec![]),
-    };
+    let count = count_ip(ctx, &call.req, window).await?;
     let limit = GENERATE_PER_MINUTE;
-    let headers = auth::rate_headers(limit, limit - count, window, reset);
+    call.limits = Some(RateLimit::new(limit, count, window));
     if count > limit {
-        return (
-            Err(ApiError::RateLimited {
-                retry_after_secs: reset,
-            }),
-            headers,
-        );
+        return Err(ApiError::RateLimited {
+            retry_after_secs: reset,
+        });
     }
-    (render_request(req).await, headers)
+    render_request(&mut call.req).await
 }
 
 /// The SHA-256 of the caller's IP (never the raw address), or `None`
@@ -289,10 +289,9 @@ fn tie(row: &mut QrRow, link: Option<&Link>) {
 /// `linkId` the code encodes the link's short URL + `?qr=1`; a `url` given
 /// as well is kept as the fallback should the link be deleted.
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+    let body = caller.write_body(req).await?;
     let f = Fields::new(&body);
-    f.deny_unknown(&KNOWN_FIELDS, &[])?;
+    f.deny_unknown(&known_fields(), &[])?;
     let name = f.required_string("name", MAX_NAME_CHARS)?;
     let url = url_field(&body)?.flatten();
     let link_id = link_id_field(&body)?.flatten();
@@ -367,16 +366,11 @@ pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Respon
 /// `PATCH /api/v1/qr/{id}`: any of `name`, `url` (`null` clears it; a QR
 /// needs a `url` or a `linkId`), `linkId` (`null` unties), style fields
 /// (`null` resets one to its default).
-pub async fn update(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &mut Request,
-    id: &str,
-) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let (req, id) = call.split();
+    let body = caller.write_body(req).await?;
     let f = Fields::new(&body);
-    f.deny_unknown(&KNOWN_FIELDS, &[])?;
+    f.deny_unknown(&known_fields(), &[])?;
     let name = match f.has("name") {
         true => Some(f.required_string("name", MAX_NAME_CHARS)?),
         false => None,
@@ -503,9 +497,6 @@ mod tests {
 
     #[test]
     fn known_fields_cover_the_style() {
-        for f in STYLE_FIELDS {
-            assert!(KNOWN_FIELDS.contains(&f));
-        }
         let style_keys: Vec<String> = match QrStyle::default().to_json() {
             Value::Object(m) => m.keys().cloned().collect(),
             _ => unreachable!(),

@@ -7,13 +7,23 @@ use edgelink_core::stats::{
 };
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::json;
-use worker::{D1Database, Request, Response};
+use worker::{D1Database, Method, Request, Response};
 
 use crate::api::links::load;
 use crate::auth::Caller;
 use crate::http::{internal, ok, Ctx, Query};
+use crate::router::Route;
 use crate::store::clicks::{self, Origin};
 use crate::store::workspaces;
+
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::key(Method::Get, "/api/v1/links/{id}/stats", "getLinkStats", |x, c, r| Box::pin(link(x, c, &r.req, &r.params[0]))),
+        Route::key(Method::Get, "/api/v1/links/{id}/clicks.csv", "exportLinkClicks", |x, c, r| Box::pin(clicks_csv(x, c, &r.req, &r.params[0]))),
+        Route::key(Method::Get, "/api/v1/stats", "getWorkspaceStats", |x, c, r| Box::pin(workspace(x, c, &r.req))),
+    ]
+}
 
 fn window(q: &Query, now: i64, origin: i64) -> ApiResult<Window> {
     Window::parse(

@@ -5,18 +5,27 @@ use edgelink_core::secrets::new_id;
 use edgelink_core::webhooks::{self as core_webhooks, WebhookPatch, MAX_PER_WORKSPACE, TEST_EVENT};
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::json;
-use worker::{Request, Response};
+use worker::{Method, Request, Response};
 
 use crate::auth::Caller;
-use crate::http::{
-    created, json_body, list as list_response, no_content, ok, random_bytes, Ctx, Page, Query,
-};
+use crate::http::{created, found, no_content, ok, paged, random_bytes, Ctx, Query};
+use crate::router::{Call, Route};
 use crate::store::webhooks::{self as store, Webhook};
 use crate::webhooks::attempt;
 
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    let mut all = crate::crud!("/api/v1/webhooks", "Webhook", "Webhooks": list create get update delete);
+    all.extend([
+        Route::key(Method::Post, "/api/v1/webhooks/{id}/test", "testWebhook", |x, c, r| Box::pin(test(x, c, &r.params[0]))),
+        Route::key(Method::Get, "/api/v1/webhooks/{id}/deliveries", "listWebhookDeliveries", |x, c, r| Box::pin(deliveries(x, c, r))),
+        Route::key(Method::Get, "/api/v1/webhooks/{id}/deliveries/{deliveryId}", "getWebhookDelivery", |x, c, r| Box::pin(delivery(x, c, &r.params[0], &r.params[1]))),
+    ]);
+    all
+}
+
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+    let body = caller.write_body(req).await?;
     let p = WebhookPatch::parse(&body, true, ctx.config.webhook_allow_private_targets)?;
     let w = Webhook {
         id: new_id("wh", &random_bytes::<16>()),
@@ -38,9 +47,10 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
 }
 
 async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Webhook> {
-    store::get(&ctx.db()?, &caller.workspace_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Webhook"))
+    found(
+        store::get(&ctx.db()?, &caller.workspace_id, id).await?,
+        "Webhook",
+    )
 }
 
 pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
@@ -48,29 +58,14 @@ pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
 }
 
 pub async fn list(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<Response> {
-    let page = Page::from_query(&Query::of(req))?;
-    let (rows, total) = store::list(
-        &ctx.db()?,
-        &caller.workspace_id,
-        page.per_page,
-        page.offset(),
-    )
-    .await?;
-    Ok(list_response(
-        rows.iter().map(|w| w.to_json(false)).collect(),
-        &page,
-        total,
-    ))
+    let db = ctx.db()?;
+    let fetch = |n, skip| store::list(&db, &caller.workspace_id, n, skip);
+    paged(req, fetch, |w: &Webhook| w.to_json(false)).await
 }
 
-pub async fn update(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &mut Request,
-    id: &str,
-) -> ApiResult<Response> {
-    caller.require_write()?;
-    let body = json_body(req).await?;
+pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let (req, id) = call.split();
+    let body = caller.write_body(req).await?;
     let p = WebhookPatch::parse(&body, false, ctx.config.webhook_allow_private_targets)?;
     let mut w = load(ctx, caller, id).await?;
     if let Some(name) = p.name {
@@ -136,14 +131,9 @@ pub async fn test(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
 }
 
 /// `GET /webhooks/{id}/deliveries?status=pending|success|failed`.
-pub async fn deliveries(
-    ctx: &Ctx,
-    caller: &Caller,
-    req: &Request,
-    id: &str,
-) -> ApiResult<Response> {
+pub async fn deliveries(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
+    let (req, id) = call.split();
     let q = Query::of(req);
-    let page = Page::from_query(&q)?;
     let status = match q.get("status").filter(|s| !s.is_empty()) {
         None => None,
         Some(s @ ("pending" | "success" | "failed")) => Some(s),
@@ -155,20 +145,9 @@ pub async fn deliveries(
         }
     };
     let w = load(ctx, caller, id).await?;
-    let (rows, total) = store::deliveries(
-        &ctx.db()?,
-        &caller.workspace_id,
-        &w.id,
-        status,
-        page.per_page,
-        page.offset(),
-    )
-    .await?;
-    Ok(list_response(
-        rows.iter().map(|d| d.to_json(false)).collect(),
-        &page,
-        total,
-    ))
+    let db = ctx.db()?;
+    let fetch = |n, skip| store::deliveries(&db, &caller.workspace_id, &w.id, status, n, skip);
+    paged(req, fetch, |d| d.to_json(false)).await
 }
 
 /// `GET /webhooks/{id}/deliveries/{deliveryId}`: one delivery with its body.

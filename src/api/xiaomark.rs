@@ -22,64 +22,46 @@ use edgelink_core::input::int_in;
 use edgelink_core::link::{Link, MAX_ID};
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::{json, Map, Value};
-use worker::{Method, Request, Response};
+use worker::{Method, Response};
 
-use crate::auth::{self, LimitHeaders};
-use crate::http::{json_body, json_response, set_headers, Ctx};
+use crate::auth;
+use crate::http::{error_with_body, json_body, json_response, Ctx};
+use crate::router::{Call, Route};
 use crate::store::{groups, links};
 
 pub const MAX_COUNT: i64 = 100;
 pub const DEFAULT_COUNT: i64 = 10;
 
-/// Everything under `/v2/`. Always an `Ok` response: errors are rendered
-/// here in xiaomark's shape, not in the go2 envelope.
-pub async fn route(
-    ctx: &Ctx,
-    req: &mut Request,
-    method: &Method,
-    seg: &[&str],
-) -> (ApiResult<Response>, LimitHeaders) {
-    let (result, headers) = match seg {
-        ["v2", "sl", "link", "batch_get"] if *method == Method::Post => batch_get(ctx, req).await,
-        ["v2", "sl", "link", "batch_get"] => (Err(ApiError::MethodNotAllowed), vec![]),
-        _ => (Err(ApiError::NotFound("No such endpoint".into())), vec![]),
-    };
-    let resp = match result {
-        Ok(data) => json_response(200, &success(data)),
-        Err(e) => error_response(&e),
-    };
-    (Ok(resp), headers)
+/// xiaomark's one route; its errors render in xiaomark's shape
+/// ([`error_response`], by the `/v2/` prefix in `router::Dialect`).
+pub fn routes() -> Vec<Route> {
+    vec![Route::public(
+        Method::Post,
+        "/v2/sl/link/batch_get",
+        "xiaomarkBatchGet",
+        |x, r| Box::pin(batch_get(x, r)),
+    )]
 }
 
-async fn batch_get(ctx: &Ctx, req: &mut Request) -> (ApiResult<Value>, LimitHeaders) {
-    let body = match json_body(req).await {
-        Ok(b) => b,
-        Err(e) => return (Err(e), vec![]),
-    };
-    let key = match apikey(&body) {
-        Ok(k) => k,
-        Err(e) => return (Err(e), vec![]),
-    };
-    let caller = match auth::authenticate(ctx, &key).await {
-        Ok(c) => c,
-        Err((e, headers)) => return (Err(e), headers),
-    };
-    let headers = caller.limit_headers.clone();
-    let result = async {
-        let p = Params::parse(&body)?;
-        let db = ctx.db()?;
-        if groups::get(&db, &caller.workspace_id, &p.group_id)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::not_found("Group"));
-        }
-        let (rows, total) =
-            links::by_group(&db, &caller.workspace_id, &p.group_id, p.count, p.offset).await?;
-        Ok(batch_data(&rows, total, &ctx.scheme))
+async fn batch_get(ctx: &Ctx, call: &mut Call) -> ApiResult<Response> {
+    let body = json_body(&mut call.req).await?;
+    let key = apikey(&body)?;
+    let caller = auth::authenticate(ctx, &key).await;
+    let caller = call.counted(caller)?;
+    let p = Params::parse(&body)?;
+    let db = ctx.db()?;
+    if groups::get(&db, &caller.workspace_id, &p.group_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found("Group"));
     }
-    .await;
-    (result, headers)
+    let (rows, total) =
+        links::by_group(&db, &caller.workspace_id, &p.group_id, p.count, p.offset).await?;
+    Ok(json_response(
+        200,
+        &success(batch_data(&rows, total, &ctx.scheme)),
+    ))
 }
 
 fn apikey(body: &Map<String, Value>) -> ApiResult<String> {
@@ -188,12 +170,8 @@ pub fn error_body(e: &ApiError) -> Value {
     })
 }
 
-fn error_response(e: &ApiError) -> Response {
-    let mut r = json_response(e.status(), &error_body(e));
-    if let ApiError::RateLimited { retry_after_secs } = e {
-        set_headers(&mut r, &[("Retry-After", retry_after_secs.to_string())]);
-    }
-    r
+pub fn error_response(e: &ApiError) -> Response {
+    error_with_body(e, &error_body(e))
 }
 
 /// Native checks of the parts that need no worker runtime.

@@ -25,9 +25,7 @@ impl Owned for Domain {
     const COLUMNS: &'static str = "d.id, d.workspace_id, d.domain, d.verification_token, \
         d.verified, d.created_at, d.verified_at, (SELECT COUNT(*) FROM links l \
         WHERE l.domain = d.domain AND l.workspace_id = d.workspace_id) AS link_count";
-    const FROM: &'static str = "FROM domains d";
-    const ALIAS: &'static str = "d.";
-    const ORDER: &'static str = "d.created_at DESC, d.id DESC";
+    const ALIAS: &'static str = "d";
 }
 
 owned_fns!(Domain: get, list);

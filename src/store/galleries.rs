@@ -1,9 +1,7 @@
 //! `galleries` and `gallery_items`: link-in-bio pages of a workspace.
 
 use super::row_args;
-use super::{
-    all, delete_with_children, first, int, opt_text, run, text, write, Owned, WriteResult,
-};
+use super::{all, delete_with_children, first, int, run, text, write, Owned, WriteResult};
 use edgelink_core::galleries::ItemInput;
 use edgelink_core::ids::WorkspaceId;
 use edgelink_core::ApiResult;
@@ -63,12 +61,13 @@ const COLUMNS: &str = "id, workspace_id, slug, title, bio, avatar_url, theme, cu
 impl Owned for Gallery {
     const TABLE: &'static str = "galleries";
     const COLUMNS: &'static str = COLUMNS;
-    const FROM: &'static str = "FROM galleries";
-    const ORDER: &'static str = "created_at DESC, id DESC";
 }
 
 owned_fns!(Gallery: get, list);
 
+/// An item's own fields, `?1..?10` in its inserts and updates.
+const ITEM_FIELDS: &str = "id, gallery_id, type, title, url, image_url, embed_type, embed_data, \
+    created_at, updated_at";
 const ITEM_COLUMNS: &str = "id, gallery_id, type, title, url, image_url, embed_type, embed_data, \
     position, created_at, updated_at";
 
@@ -148,52 +147,27 @@ pub async fn insert_item(
     struct Pos {
         position: i64,
     }
+    let mut args = row_args(it, ITEM_FIELDS);
+    args.extend([text(workspace_id), int(max)]);
     let row: Option<Pos> = first(
         db,
         &format!(
             "INSERT INTO gallery_items ({ITEM_COLUMNS}, workspace_id) \
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
-               COALESCE((SELECT MAX(position) + 1 FROM gallery_items WHERE gallery_id = ?2), 0), ?9, ?9, ?10 \
-             WHERE (SELECT COUNT(*) FROM gallery_items WHERE gallery_id = ?2) < ?11 \
+               COALESCE((SELECT MAX(position) + 1 FROM gallery_items WHERE gallery_id = ?2), 0), ?9, ?10, ?11 \
+             WHERE (SELECT COUNT(*) FROM gallery_items WHERE gallery_id = ?2) < ?12 \
              RETURNING position"
         ),
-        &[
-            text(&it.id),
-            text(&it.gallery_id),
-            text(&it.kind),
-            opt_text(it.title.as_deref()),
-            opt_text(it.url.as_deref()),
-            opt_text(it.image_url.as_deref()),
-            opt_text(it.embed_type.as_deref()),
-            opt_text(it.embed_data.as_deref()),
-            int(it.created_at),
-            text(workspace_id),
-            int(max),
-        ],
+        &args,
     )
     .await?;
     Ok(row.map(|r| r.position))
 }
 
 pub async fn update_item(db: &D1Database, it: &Item) -> ApiResult<bool> {
-    Ok(run(
-        db,
-        "UPDATE gallery_items SET type = ?3, title = ?4, url = ?5, image_url = ?6, \
-         embed_type = ?7, embed_data = ?8, updated_at = ?9 WHERE id = ?1 AND gallery_id = ?2",
-        &[
-            text(&it.id),
-            text(&it.gallery_id),
-            text(&it.kind),
-            opt_text(it.title.as_deref()),
-            opt_text(it.url.as_deref()),
-            opt_text(it.image_url.as_deref()),
-            opt_text(it.embed_type.as_deref()),
-            opt_text(it.embed_data.as_deref()),
-            int(it.updated_at),
-        ],
-    )
-    .await?
-        > 0)
+    let sql = "UPDATE gallery_items SET type = ?3, title = ?4, url = ?5, image_url = ?6, \
+         embed_type = ?7, embed_data = ?8, updated_at = ?10 WHERE id = ?1 AND gallery_id = ?2";
+    Ok(run(db, sql, &row_args(it, ITEM_FIELDS)).await? > 0)
 }
 
 pub async fn delete_item(db: &D1Database, gallery_id: &str, id: &str) -> ApiResult<bool> {

@@ -23,9 +23,8 @@ impl Owned for Group {
     const TABLE: &'static str = "groups";
     const COLUMNS: &'static str = "g.*, (SELECT COUNT(*) FROM links l \
         WHERE l.workspace_id = g.workspace_id AND l.group_id = g.id) AS link_count";
-    const FROM: &'static str = "FROM groups g";
-    const ALIAS: &'static str = "g.";
-    const ORDER: &'static str = "g.created_at DESC, g.rowid DESC";
+    const ALIAS: &'static str = "g";
+    const ORDER: &'static str = "created_at DESC, rowid DESC";
 }
 
 owned_fns!(Group: get, list, delete);

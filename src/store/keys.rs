@@ -23,8 +23,6 @@ pub struct ApiKey {
 
 impl Owned for ApiKey {
     const TABLE: &'static str = "api_keys";
-    const COLUMNS: &'static str = "*";
-    const FROM: &'static str = "FROM api_keys";
     /// Revoked keys are gone for the API.
     const LIVE: &'static str = " AND revoked_at IS NULL";
     const ORDER: &'static str = "created_at DESC, rowid DESC";

@@ -8,11 +8,13 @@ use serde::Serialize;
 
 pub trait KvPrefix {
     const PREFIX: &'static str;
-    /// What names one entry under the prefix.
-    type Key<'a>;
+    /// Between the two parts that name an entry (`{PREFIX}{a}{SEP}{b}`).
+    const SEP: char;
     type Value: Serialize + DeserializeOwned;
 
-    fn key(k: Self::Key<'_>) -> String;
+    fn key((a, b): Key) -> String {
+        format!("{}{a}{}{b}", Self::PREFIX, Self::SEP)
+    }
 
     fn encode(v: &Self::Value) -> String {
         serde_json::to_string(v).unwrap_or_default()
@@ -24,17 +26,16 @@ pub trait KvPrefix {
     }
 }
 
+/// The two parts that name an entry under a prefix.
+pub type Key<'a> = (&'a str, &'a str);
+
 /// `l1:{host}/{slug}` → the redirect's compact record.
 pub struct Records;
 
 impl KvPrefix for Records {
     const PREFIX: &'static str = "l1:";
-    type Key<'a> = (&'a str, &'a str);
+    const SEP: char = '/';
     type Value = RedirectRecord;
-
-    fn key((host, slug): (&str, &str)) -> String {
-        format!("{}{host}/{slug}", Self::PREFIX)
-    }
 
     fn encode(v: &RedirectRecord) -> String {
         v.to_json_string()
@@ -53,17 +54,13 @@ pub struct Faults;
 #[cfg(feature = "test-hooks")]
 impl KvPrefix for Faults {
     const PREFIX: &'static str = "test:fault:";
-    type Key<'a> = (&'a str, &'a str);
+    const SEP: char = ':';
     type Value = u8;
-
-    fn key((mode, id): (&str, &str)) -> String {
-        format!("{}{mode}:{id}", Self::PREFIX)
-    }
 }
 
 pub async fn get<P: KvPrefix>(
     kv: &worker::KvStore,
-    k: P::Key<'_>,
+    k: Key<'_>,
 ) -> worker::Result<Option<P::Value>> {
     let raw = kv.get(&P::key(k)).text().await?;
     Ok(raw.as_deref().and_then(P::decode))
@@ -71,13 +68,13 @@ pub async fn get<P: KvPrefix>(
 
 pub async fn put<P: KvPrefix>(
     kv: &worker::KvStore,
-    k: P::Key<'_>,
+    k: Key<'_>,
     v: &P::Value,
 ) -> worker::Result<()> {
     Ok(kv.put(&P::key(k), P::encode(v))?.execute().await?)
 }
 
-pub async fn delete<P: KvPrefix>(kv: &worker::KvStore, k: P::Key<'_>) -> worker::Result<()> {
+pub async fn delete<P: KvPrefix>(kv: &worker::KvStore, k: Key<'_>) -> worker::Result<()> {
     Ok(kv.delete(&P::key(k)).await?)
 }
 

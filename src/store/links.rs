@@ -90,8 +90,6 @@ impl From<Row> for Link {
 
 impl Owned for Row {
     const TABLE: &'static str = "links";
-    const COLUMNS: &'static str = "*";
-    const FROM: &'static str = "FROM links";
     const ORDER: &'static str = "created_at DESC, rowid DESC";
 }
 

@@ -296,18 +296,28 @@ pub async fn insert_row<T: serde::Serialize>(
 /// A table of workspace-owned rows: enough about its SQL for the shared
 /// get / list / delete below (every resource's CRUD has that shape).
 pub trait Owned: DeserializeOwned {
-    /// The table, for DELETE.
     const TABLE: &'static str;
     /// The columns a row is read with (may use `ALIAS`).
-    const COLUMNS: &'static str;
-    /// `FROM …`: the table under `ALIAS`, with any joins.
-    const FROM: &'static str;
-    /// `"g."` when `FROM` names the table `g`, else `""`.
+    const COLUMNS: &'static str = "*";
+    /// The table's alias in `COLUMNS`/`JOINS` (`g`), if any.
     const ALIAS: &'static str = "";
+    /// Joined tables (` LEFT JOIN …`).
+    const JOINS: &'static str = "";
     /// Extra condition on live rows (` AND …`).
     const LIVE: &'static str = "";
     /// List order: newest first, ties broken stably.
-    const ORDER: &'static str;
+    const ORDER: &'static str = "created_at DESC, id DESC";
+
+    /// `FROM …` and the prefix of the table's own columns.
+    fn from_clause() -> (String, String) {
+        let a = Self::ALIAS;
+        let prefix = if a.is_empty() {
+            String::new()
+        } else {
+            format!("{a}.")
+        };
+        (format!("FROM {} {a}{}", Self::TABLE, Self::JOINS), prefix)
+    }
 }
 
 /// One row of the workspace by id (others' ids do not exist for it).
@@ -316,11 +326,10 @@ pub async fn get_owned<T: Owned>(
     workspace_id: &str,
     id: &str,
 ) -> ApiResult<Option<T>> {
-    let a = T::ALIAS;
+    let (from, a) = T::from_clause();
     let sql = format!(
-        "SELECT {} {} WHERE {a}id = ?1 AND {a}workspace_id = ?2{}",
+        "SELECT {} {from} WHERE {a}id = ?1 AND {a}workspace_id = ?2{}",
         T::COLUMNS,
-        T::FROM,
         T::LIVE
     );
     first(db, &sql, &[text(id), text(workspace_id)]).await
@@ -333,17 +342,10 @@ pub async fn list_owned<T: Owned>(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<T>, i64)> {
-    let from = format!("{} WHERE {}workspace_id = ?1{}", T::FROM, T::ALIAS, T::LIVE);
-    page(
-        db,
-        T::COLUMNS,
-        &from,
-        T::ORDER,
-        &[text(workspace_id)],
-        limit,
-        offset,
-    )
-    .await
+    let (from, a) = T::from_clause();
+    let from = format!("{from} WHERE {a}workspace_id = ?1{}", T::LIVE);
+    let args = [text(workspace_id)];
+    page(db, T::COLUMNS, &from, T::ORDER, &args, limit, offset).await
 }
 
 /// Deletes one row of the workspace; false when there was none.

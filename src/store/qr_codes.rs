@@ -34,8 +34,6 @@ pub struct QrRow {
 
 const COLUMNS: &str = "q.id, q.workspace_id, q.name, q.url, q.link_id, q.link_url, q.style, \
      q.created_at, q.updated_at, l.domain AS link_domain, l.slug AS link_slug";
-const FROM: &str =
-    "FROM qr_codes q LEFT JOIN links l ON l.id = q.link_id AND l.workspace_id = q.workspace_id";
 
 /// The stored columns (`?1..?9` in inserts and updates).
 const STORED: &str =
@@ -44,8 +42,10 @@ const STORED: &str =
 impl Owned for QrRow {
     const TABLE: &'static str = "qr_codes";
     const COLUMNS: &'static str = COLUMNS;
-    const FROM: &'static str = FROM;
-    const ALIAS: &'static str = "q.";
+    const ALIAS: &'static str = "q";
+    /// The tied link's current domain and slug, when it still exists.
+    const JOINS: &'static str =
+        " LEFT JOIN links l ON l.id = q.link_id AND l.workspace_id = q.workspace_id";
     const ORDER: &'static str = "q.created_at DESC, q.id DESC";
 }
 
@@ -73,7 +73,10 @@ pub async fn list(
     page(
         db,
         COLUMNS,
-        &format!("{FROM} WHERE q.workspace_id = ?1 AND (?2 IS NULL OR q.link_id = ?2)"),
+        &format!(
+            "{} WHERE q.workspace_id = ?1 AND (?2 IS NULL OR q.link_id = ?2)",
+            QrRow::from_clause().0
+        ),
         QrRow::ORDER,
         &[text(workspace_id), opt_text(link_id)],
         limit,

@@ -37,8 +37,6 @@ const COLUMNS: &str =
 impl Owned for Webhook {
     const TABLE: &'static str = "webhooks";
     const COLUMNS: &'static str = COLUMNS;
-    const FROM: &'static str = "FROM webhooks";
-    const ORDER: &'static str = "created_at DESC, id DESC";
 }
 
 owned_fns!(Webhook: get, list);
@@ -166,23 +164,13 @@ pub async fn insert_delivery(
     payload: &str,
     now: i64,
 ) -> ApiResult<()> {
-    run(
-        db,
-        "INSERT INTO webhook_deliveries \
+    let sql = "INSERT INTO webhook_deliveries \
            (id, webhook_id, workspace_id, event, event_id, payload, status, attempts, next_attempt_at, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7)",
-        &[
-            text(id),
-            text(&w.id),
-            text(&w.workspace_id),
-            text(event),
-            text(event_id),
-            text(payload),
-            int(now),
-        ],
-    )
-    .await
-    .map(|_| ())
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7)";
+    let parts: [&str; 6] = [id, &w.id, &w.workspace_id, event, event_id, payload];
+    let mut args: Vec<_> = parts.into_iter().map(text).collect();
+    args.push(int(now));
+    run(db, sql, &args).await.map(|_| ())
 }
 
 /// A delivery claimed for one attempt, with its webhook.
@@ -264,14 +252,18 @@ pub struct Delivery {
     pub webhook_id: String,
     pub event: String,
     pub event_id: String,
+    /// The signed body, as sent on every attempt.
     pub payload: String,
+    /// `pending`, `success` or `failed`.
     pub status: String,
     pub attempts: i64,
+    /// The last attempt: HTTP status, error, response (truncated), time.
     pub last_status_code: Option<i64>,
     pub last_error: Option<String>,
     pub last_response: Option<String>,
     pub last_duration_ms: Option<i64>,
     pub last_attempt_at: Option<i64>,
+    /// While pending: when the next attempt is due.
     pub next_attempt_at: Option<i64>,
     pub delivered_at: Option<i64>,
     pub created_at: i64,
