@@ -818,10 +818,8 @@ function ItemForm(props: { galleryId: string; item?: Item; onSaved: (it: Item) =
     if (type === "header") Object.assign(body, { title: t });
     if (type === "image") Object.assign(body, { imageUrl: imageUrl.trim(), url: u || null, title: t || null });
     if (type === "embed") Object.assign(body, { embedType: "youtube", embedData: { videoId: youtubeId(video) }, title: t || null });
-    if (it) {
-      // PATCH merges over the stored item: clear what this type does not use.
-      for (const k of ["title", "url", "imageUrl", "embedType", "embedData"]) if (!(k in body)) body[k] = null;
-    }
+    // A PATCH carries over only the stored fields the (new) type has, and
+    // refuses fields of other types, so the body holds this type's alone.
     const saved = it
       ? await api<Item>("PATCH", `/api/v1/galleries/${gid(props.galleryId)}/items/${gid(it.id)}`, body)
       : await api<Item>("POST", `/api/v1/galleries/${gid(props.galleryId)}/items`, body);
