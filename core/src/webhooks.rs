@@ -326,7 +326,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let data = s.trim_end_matches('=');
     let pad = s.len() - data.len();
-    if pad > 2 || (pad > 0 && s.len() % 4 != 0) || data.len() % 4 == 1 {
+    if pad > 2 || (pad > 0 && !s.len().is_multiple_of(4)) || data.len() % 4 == 1 {
         return None;
     }
     let mut out = Vec::with_capacity(data.len() * 3 / 4);
