@@ -285,14 +285,22 @@ async fn send(hook: &Webhook, job: &Claimed) -> AttemptResult {
     };
     let headers = Headers::new();
     let signature = core_webhooks::signature(&hook.secret, job.payload.as_bytes());
+    let timestamp = started / 1000;
+    // Standard Webhooks: the delivery id is the message id (the same on
+    // every attempt); the timestamp is this attempt's.
+    let standard =
+        core_webhooks::standard_signature(&hook.secret, &job.id, timestamp, job.payload.as_bytes());
     for (k, v) in [
         ("Content-Type", "application/json"),
         ("User-Agent", USER_AGENT),
         ("X-Webhook-Signature", signature.as_str()),
         ("X-Webhook-Event", job.event.as_str()),
         ("X-Webhook-Delivery", job.id.as_str()),
-        ("X-Webhook-Timestamp", &(started / 1000).to_string()),
+        ("X-Webhook-Timestamp", &timestamp.to_string()),
         ("X-Webhook-Attempt", &job.attempts.to_string()),
+        ("webhook-id", job.id.as_str()),
+        ("webhook-timestamp", &timestamp.to_string()),
+        ("webhook-signature", standard.as_str()),
     ] {
         if headers.set(k, v).is_err() {
             return fail(format!("could not set header {k}"));

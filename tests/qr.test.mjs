@@ -374,6 +374,96 @@ describe("generate: defaults and options", () => {
   });
 });
 
+describe("generate: every documented size (64–2048)", () => {
+  // https://example.com is a version-2 code: 25 modules + 8 of quiet zone.
+  const SHORT = "https://example.com";
+  const SHORT_MODULES = 33;
+  // 300 characters at level H: version 18, 89 + 8 = 97 modules.
+  const LONG = "https://example.com/" + "x".repeat(280);
+  const LONG_MODULES = 97;
+  assert.equal(LONG.length, 300);
+
+  /** Checks the size-warning headers: present below 2 px per module. */
+  function expectSizeWarning(r, modules, size) {
+    if (size < 2 * modules) {
+      assert.equal(r.headers.get("x-qr-size-warning"), "small", `${size} px`);
+      assert.equal(r.headers.get("x-qr-recommended-min-size"), String(Math.max(64, 2 * modules)));
+    } else {
+      assert.equal(r.headers.get("x-qr-size-warning"), null, `${size} px`);
+      assert.equal(r.headers.get("x-qr-recommended-min-size"), null);
+    }
+  }
+
+  const cases = [
+    ["a short URL", SHORT, "M", SHORT_MODULES, [64, 65, 100, 257, 2048]],
+    ["a 300-character URL at level H", LONG, "H", LONG_MODULES, [120, 257, 2048]],
+  ];
+  for (const [name, url, errorCorrection, modules, sizes] of cases) {
+    for (const size of sizes) {
+      test(`${name}: PNG at ${size} px is exactly ${size}×${size}, centred, and scans back`, async () => {
+        const r = await generate({ url, errorCorrection, format: "png", size });
+        expectImage(r, "image/png");
+        expectSizeWarning(r, modules, size);
+        const png = readPng(r.bytes);
+        assert.deepEqual([png.width, png.height], [size, size]);
+        // Whole-pixel modules, the remainder split as extra quiet zone.
+        const k = Math.floor(size / modules);
+        const off = Math.floor((size - k * modules) / 2);
+        const dark = (x, y) => png.data[(y * size + x) * 4] < 128;
+        const cols = [];
+        for (let x = 0; x < size; x++) {
+          for (let y = 0; y < size; y++) {
+            if (dark(x, y)) {
+              cols.push(x);
+              break;
+            }
+          }
+        }
+        assert.equal(cols[0], off + 4 * k, "the finder starts after the quiet zone");
+        const right = size - 1 - cols.at(-1);
+        assert.ok(right === cols[0] || right === cols[0] + 1, `left ${cols[0]}, right ${right}`);
+        assert.equal(decode(r.bytes, "image/png"), url);
+      });
+
+      test(`${name}: SVG at ${size} px declares ${size}×${size} over the module grid`, async () => {
+        const r = await generate({ url, errorCorrection, format: "svg", size });
+        expectImage(r, "image/svg+xml");
+        expectSizeWarning(r, modules, size);
+        const svg = parseSvg(r.text);
+        assert.deepEqual([svg.width, svg.height], [size, size]);
+        assert.deepEqual(svg.viewBox, [modules, modules]);
+        // Rasterised at its own size by the naive sampler above (no
+        // anti-aliasing), fractional modules come out 2 or 3 px wide, which
+        // jsQR misreads below about 3 px per module: decode from there.
+        if (size >= 3 * modules) assert.equal(decode(r.bytes, "image/svg+xml"), url);
+      });
+    }
+  }
+
+  test("every size from 64 to 2048 px is accepted for a short URL (a sample of them, both formats)", async () => {
+    for (const size of [64, 66, 67, 99, 128, 255, 256, 511, 1000, 1023, 1999, 2047, 2048]) {
+      for (const format of ["png", "svg"]) {
+        const r = await generate({ url: SHORT, format, size });
+        expectImage(r, format === "png" ? "image/png" : "image/svg+xml");
+        const got = format === "png" ? readPng(r.bytes).width : parseSvg(r.text).width;
+        assert.equal(got, size);
+      }
+    }
+  });
+
+  test("only a code that does not fit at 1 px per module is refused: 400 naming size and the minimum", async () => {
+    const ok = await generate({ url: LONG, errorCorrection: "H", format: "png", size: LONG_MODULES });
+    expectImage(ok, "image/png");
+    expectSizeWarning(ok, LONG_MODULES, LONG_MODULES);
+    assert.equal(readPng(ok.bytes).width, LONG_MODULES);
+    for (const [size, format] of [[LONG_MODULES - 1, "png"], [64, "svg"]]) {
+      const e = expectField(await generate({ url: LONG, errorCorrection: "H", format, size }), "size");
+      assert.match(e.message, /size/);
+      assert.match(e.message, new RegExp(`at least ${LONG_MODULES} px`), e.message);
+    }
+  });
+});
+
 describe("generate: bad input → 4xx in the envelope, naming the field", () => {
   const url = "https://example.com/bad";
   const cases = [
@@ -800,6 +890,42 @@ describe("saved QR codes", () => {
     expectField(await download(d.id, "?size=99999"), "size");
     // Stored style unchanged by the overrides.
     assert.equal((await api("GET", `/api/v1/qr/${d.id}`)).body.data.format, "svg");
+  });
+
+  test("saved QRs follow the size rules: saved and downloaded at any size the code fits, warned below 2 px per module", async () => {
+    const url = "https://example.com/" + "x".repeat(280); // 97 modules at H
+    const r = await api("POST", "/api/v1/qr", { body: { name: "Dense", url, errorCorrection: "H", format: "png", size: 120 } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.headers.get("x-qr-size-warning"), "small");
+    assert.equal(r.headers.get("x-qr-recommended-min-size"), "194");
+    const id = r.body.data.id;
+    const small = await download(id);
+    expectImage(small, "image/png");
+    assert.equal(small.headers.get("x-qr-size-warning"), "small");
+    assert.equal(readPng(small.bytes).width, 120);
+    assert.equal(decode(small.bytes, "image/png"), url);
+    for (const size of [257, 2048]) {
+      const big = await download(id, `?size=${size}`);
+      expectImage(big, "image/png");
+      assert.equal(big.headers.get("x-qr-size-warning"), null);
+      assert.equal(readPng(big.bytes).width, size);
+      assert.equal(decode(big.bytes, "image/png"), url);
+    }
+    const svg = await download(id, "?format=svg&size=97");
+    expectImage(svg, "image/svg+xml");
+    assert.equal(parseSvg(svg.text).width, 97);
+    const e = expectField(await download(id, "?size=96"), "size");
+    assert.match(e.message, /at least 97 px/);
+    // PATCH to a size that gives 2 px per module drops the warning.
+    const p = await api("PATCH", `/api/v1/qr/${id}`, { body: { size: 194 } });
+    assert.equal(p.status, 200, p.text);
+    assert.equal(p.headers.get("x-qr-size-warning"), null);
+    // A short URL at 64 px.
+    const s = await createQr({ name: "Tiny", url: "https://example.com", format: "png", size: 64 });
+    const tiny = await download(s.id);
+    assert.equal(readPng(tiny.bytes).width, 64);
+    assert.equal(tiny.headers.get("x-qr-size-warning"), "small");
+    assert.equal(decode(tiny.bytes, "image/png"), "https://example.com");
   });
 
   test("another workspace: 404 on get, patch, delete, download; its list excludes them", async () => {

@@ -2,10 +2,13 @@
 // the test endpoint, signed deliveries through the WEBHOOKS queue to a real
 // HTTP receiver on 127.0.0.1, retries and the delivery log, click and
 // qr.scanned events from real redirects, and private-address refusal.
+// Every delivery is also verified with the Standard Webhooks reference
+// package (`standardwebhooks`, used as published).
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { createHmac } from "node:crypto";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { startWorker, expectError } from "./helpers.mjs";
 
 const SEED_BODY = { name: "Click Tracker", url: "https://your-server.com/webhook", events: ["click", "link.created"] };
@@ -62,6 +65,16 @@ const path = (kind) => `/${kind}/${++uniq}`;
 function verify(req, secret) {
   const expected = createHmac("sha256", secret).update(req.body).digest("hex");
   assert.equal(req.headers["x-webhook-signature"], expected, "signature is hex HMAC-SHA256 of the raw body");
+  verifyStandard(req, secret);
+}
+
+/** Standard Webhooks: the reference package accepts the delivery as sent. */
+function verifyStandard(req, secret) {
+  assert.equal(req.headers["webhook-id"], req.headers["x-webhook-delivery"], "webhook-id is the delivery id");
+  assert.equal(req.headers["webhook-timestamp"], req.headers["x-webhook-timestamp"]);
+  assert.match(req.headers["webhook-signature"], /^v1,[A-Za-z0-9+/]{43}=$/);
+  const payload = new Webhook(secret).verify(req.body, req.headers);
+  assert.deepEqual(payload, JSON.parse(req.body));
 }
 
 let rx;
@@ -130,7 +143,9 @@ describe("CRUD", () => {
     assert.equal(d.url, "https://your-server.com/webhook");
     assert.deepEqual(d.events, ["click", "link.created"]);
     assert.equal(d.isActive, true);
-    assert.match(d.secret, /^whsec_[0-9A-Za-z]{32}$/);
+    // Standard Webhooks secrets: base64 of 24 random bytes after the prefix.
+    assert.match(d.secret, /^whsec_[A-Za-z0-9+/]{32}$/);
+    assert.equal(Buffer.from(d.secret.slice(6), "base64").length, 24);
     const row = await w.db.prepare("SELECT secret, events FROM webhooks WHERE id = ?1").bind(d.id).first();
     assert.equal(row.secret, d.secret);
     assert.equal(row.events, '["click","link.created"]');
@@ -284,6 +299,54 @@ describe("test endpoint", () => {
   });
 });
 
+describe("Standard Webhooks", () => {
+  test("a delivery carries webhook-id, webhook-timestamp and webhook-signature, verified by the reference package", async () => {
+    const h = await hook(["link.created"]);
+    const link = await api("POST", "/api/v1/links", { body: { destinationUrl: "https://example.com/std", title: "Ünïcødé ✓" } });
+    assert.equal(link.status, 201, link.text);
+    const [req] = await rx.waitFor(h.path, 1);
+    assert.ok(req, "delivered");
+    assert.match(req.headers["webhook-id"], /^whd_/);
+    assert.match(req.headers["webhook-timestamp"], /^\d{10}$/);
+    assert.ok(Math.abs(Number(req.headers["webhook-timestamp"]) - Date.now() / 1000) < 60);
+    // The reference package, as a receiver would use it.
+    const wh = new Webhook(h.secret);
+    const payload = wh.verify(req.body, req.headers);
+    assert.equal(payload.event, "link.created");
+    assert.equal(payload.data.title, "Ünïcødé ✓");
+    // Exactly the spec's construction: base64 HMAC-SHA256 under the
+    // base64-decoded secret of "{id}.{timestamp}.{body}".
+    const key = Buffer.from(h.secret.slice("whsec_".length), "base64");
+    const mac = createHmac("sha256", key)
+      .update(`${req.headers["webhook-id"]}.${req.headers["webhook-timestamp"]}.${req.body}`)
+      .digest("base64");
+    assert.equal(req.headers["webhook-signature"], `v1,${mac}`);
+    // Anything changed fails verification.
+    const refuses = (body, headers, secret = h.secret) =>
+      assert.throws(() => new Webhook(secret).verify(body, headers), WebhookVerificationError);
+    refuses(req.body.replace("link.created", "link.deleted"), req.headers);
+    refuses(req.body, { ...req.headers, "webhook-id": "whd_other" });
+    refuses(req.body, { ...req.headers, "webhook-timestamp": String(Number(req.headers["webhook-timestamp"]) + 1) });
+    refuses(req.body, req.headers, "whsec_" + Buffer.alloc(24, 7).toString("base64"));
+  });
+
+  test("a secret issued before (whsec_ + 32 base62 characters) keeps working: its base64 decoding is the key", async () => {
+    const h = await hook(["click"]);
+    const old = "whsec_" + "0aZ9".repeat(8); // the old generator's shape
+    await w.db.prepare("UPDATE webhooks SET secret = ?1 WHERE id = ?2").bind(old, h.id).run();
+    const r = await api("POST", `/api/v1/webhooks/${h.id}/test`);
+    assert.equal(r.body.data.success, true, r.text);
+    const [req] = rx.got(h.path);
+    verify(req, old);
+    const key = Buffer.from(old.slice(6), "base64");
+    assert.equal(key.length, 24);
+    const mac = createHmac("sha256", key)
+      .update(`${req.headers["webhook-id"]}.${req.headers["webhook-timestamp"]}.${req.body}`)
+      .digest("base64");
+    assert.equal(req.headers["webhook-signature"], `v1,${mac}`);
+  });
+});
+
 describe("deliveries through the queue", () => {
   test("link.created / updated / deleted reach subscribers, signed, once each", async () => {
     const created = await hook(["link.created"]);
@@ -333,6 +396,7 @@ describe("deliveries through the queue", () => {
     assert.deepEqual(got.map((r) => r.headers["x-webhook-attempt"]), ["1", "2", "3"]);
     const ids = new Set(got.map((r) => r.headers["x-webhook-delivery"]));
     assert.equal(ids.size, 1, "the same delivery each time");
+    assert.equal(new Set(got.map((r) => r.headers["webhook-id"])).size, 1, "the same webhook-id each time");
     assert.equal(new Set(got.map((r) => r.body)).size, 1, "the same body each time");
     for (const r of got) verify(r, h.secret);
     const [d] = await logUntil(h, (d) => d[0]?.status === "success");

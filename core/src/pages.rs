@@ -21,13 +21,23 @@ pub fn escape(s: &str) -> String {
 
 const STYLE: &str = "*{box-sizing:border-box}body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;background:#f4f5f7;color:#1f2933;font:16px/1.5 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,sans-serif;padding:16px}main{background:#fff;max-width:420px;width:100%;padding:28px 24px;border-radius:14px;box-shadow:0 2px 12px rgba(0,0,0,.08);text-align:center}h1{font-size:22px;margin:0 0 8px}p{margin:8px 0;color:#52606d}.code{font-size:13px;letter-spacing:.08em;color:#9aa5b1;text-transform:uppercase}input{width:100%;padding:12px;font-size:16px;border:1px solid #cbd2d9;border-radius:8px;margin:12px 0}button{width:100%;padding:12px;font-size:16px;border:0;border-radius:8px;background:#2563eb;color:#fff}.err{color:#c81e1e}.link{word-break:break-all;background:#f4f5f7;padding:10px;border-radius:8px;font-family:monospace;font-size:14px;user-select:all}";
 
-/// The shared layout. `body` is trusted HTML built by this module.
+/// The shared layout of error pages: the status code as a small label
+/// above the heading. `body` is trusted HTML built by this module.
 pub fn layout(code: u16, title: &str, body: &str) -> String {
+    page(Some(code), title, body)
+}
+
+/// The layout without a status label, for pages that are not errors (the
+/// password form, WeChat's open-in-browser page).
+fn page(code: Option<u16>, title: &str, body: &str) -> String {
+    let label = code
+        .map(|c| format!("<div class=\"code\">{c}</div>"))
+        .unwrap_or_default();
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <meta name=\"robots\" content=\"noindex,nofollow\"><title>{t}</title><style>{STYLE}</style></head>\
-<body><main><div class=\"code\">{code}</div><h1>{t}</h1>{body}</main></body></html>",
+<body><main>{label}<h1>{t}</h1>{body}</main></body></html>",
         t = escape(title)
     )
 }
@@ -54,8 +64,8 @@ pub fn password_form(wrong: bool) -> String {
     } else {
         ""
     };
-    layout(
-        if wrong { 401 } else { 200 },
+    page(
+        None,
         "Password required",
         &format!(
             "<p>This link is protected. Enter the password to continue.</p>{err}\
@@ -67,8 +77,8 @@ placeholder=\"Password\" required autofocus aria-label=\"Password\"><button type
 
 pub fn open_in_browser(short_url: &str) -> String {
     let u = escape(short_url);
-    layout(
-        200,
+    page(
+        None,
         "Open in your browser",
         &format!(
             "<p>WeChat cannot open this link. Tap <b>···</b> in the top right corner and choose \
@@ -145,5 +155,37 @@ mod tests {
         .is_none());
         assert!(password_form(true).contains("Wrong password"));
         assert!(!password_form(false).contains("Wrong password"));
+    }
+
+    #[test]
+    fn only_error_pages_carry_the_status_label() {
+        let label = |p: &str| p.contains("<div class=\"code\">");
+        for p in [
+            password_form(false),
+            password_form(true),
+            open_in_browser("http://s.io/x"),
+            for_decision(&Decision::PasswordRequired { wrong: false }, "x").unwrap(),
+            for_decision(&Decision::OpenInBrowser, "x").unwrap(),
+        ] {
+            assert!(!label(&p), "{p}");
+            assert!(!p.contains(">200<") && !p.contains(">401<"), "{p}");
+            assert!(p.contains("<main><h1>"), "{p}");
+        }
+        for d in [
+            Decision::Banned,
+            Decision::Suspended,
+            Decision::Expired,
+            Decision::LimitReached,
+            Decision::BotBlocked,
+        ] {
+            let p = for_decision(&d, "x").unwrap();
+            let code = d.status();
+            assert!(
+                p.contains(&format!("<main><div class=\"code\">{code}</div><h1>")),
+                "{p}"
+            );
+        }
+        assert!(not_found().contains("<div class=\"code\">404</div>"));
+        assert!(too_many_attempts().contains("<div class=\"code\">429</div>"));
     }
 }

@@ -11,13 +11,16 @@
 //! * SVG: a background `<rect>` and one `<path>` in module units (horizontal
 //!   runs of dark modules merged into one sub-path each).
 //! * PNG: a 1-bit palette image, exactly `size`×`size` pixels, every module
-//!   the same whole number of pixels (`size / modules`); the remainder
-//!   (fewer pixels than modules) widens the quiet zone so the code stays
-//!   centred.
+//!   the same whole number of pixels (`size / modules`, the largest that
+//!   fits); the remainder (fewer pixels than modules) widens the quiet zone
+//!   so the code stays centred (see [`png_layout`]).
 //!
-//! `size` must give every module (quiet zone included) at least
-//! [`MIN_MODULE_PX`] pixels, otherwise it is a validation error on `size`
-//! that states the minimum.
+//! Every `size` from [`MIN_SIZE`] to [`MAX_SIZE`] is drawn at exactly that
+//! size whenever every module (quiet zone included) gets at least
+//! [`MIN_MODULE_PX`] pixel; only a code too wide for that is refused, with
+//! a validation error on `size` that states the minimum. Below
+//! [`RECOMMENDED_MODULE_PX`] pixels per module the image is still drawn,
+//! with [`RenderedQr::small_module_warning`] set.
 //!
 //! Rounded modules (`cornerRadius` > 0) round only *outer* corners of *data*
 //! modules: a corner is rounded when both modules sharing it along an edge
@@ -50,10 +53,16 @@ pub const MAX_CORNER_RADIUS: u8 = 50;
 /// Light modules around the code on each side.
 pub const QUIET_ZONE: usize = 4;
 /// Pixels each module (quiet zone included) needs at least, so
-/// `size >= MIN_MODULE_PX * (modules + 2 * QUIET_ZONE)`. Measured with rqrr:
-/// at 1.0–2.0 px/module only ~0–60 % of codes decode (they need uneven 1/2 px
-/// modules or a shrunken code); from 2 px up, 100 %. Must be >= 1.
-pub const MIN_MODULE_PX: u32 = 2;
+/// `size >= MIN_MODULE_PX * (modules + 2 * QUIET_ZONE)`; a smaller `size`
+/// is refused. Must be >= 1.
+pub const MIN_MODULE_PX: u32 = 1;
+/// Below this many pixels per module (quiet zone included) the code is
+/// drawn but flagged ([`RenderedQr::small_module_warning`]): decoders read
+/// a 1-px grid on a screen, but a phone camera looking at a printed or
+/// resampled image needs about 2 px per module (measured with rqrr on
+/// resampled images: from 2 px up every code decodes, at 1.0–2.0 px only
+/// ~0–60 %).
+pub const RECOMMENDED_MODULE_PX: u32 = 2;
 /// Below this WCAG contrast ratio the colours are refused (hard to scan).
 pub const MIN_CONTRAST_RATIO: f64 = 2.5;
 /// Below this WCAG contrast ratio (but at least [`MIN_CONTRAST_RATIO`]) the
@@ -654,8 +663,10 @@ fn prepare(data: &str, style: &QrStyle) -> Result<Matrix, ApiError> {
         return Err(ApiError::validation(
             "size",
             format!(
-                "must be at least {min} px for this URL at error-correction level {}: the code is {} modules wide including the quiet zone and each module needs at least {MIN_MODULE_PX} px",
-                style.ec, matrix.n
+                "must be at least {min} px for this URL at error-correction level {}: the code is {} modules wide including the quiet zone and each module needs at least {MIN_MODULE_PX} px (phones read it reliably from {} px)",
+                style.ec,
+                matrix.n,
+                recommended_size_for_modules(matrix.n)
             ),
         ));
     }
@@ -666,6 +677,10 @@ fn min_size_for_modules(n: usize) -> u32 {
     (n as u32 * MIN_MODULE_PX).max(MIN_SIZE)
 }
 
+fn recommended_size_for_modules(n: usize) -> u32 {
+    (n as u32 * RECOMMENDED_MODULE_PX).max(MIN_SIZE)
+}
+
 /// Smallest `size` (px) that can render `data` at `ec`:
 /// [`MIN_MODULE_PX`] × (modules + 2 × [`QUIET_ZONE`]), and at least
 /// [`MIN_SIZE`].
@@ -674,10 +689,57 @@ pub fn min_size(data: &str, ec: EcLevel) -> Result<u32, ApiError> {
     Ok(min_size_for_modules(code.width() + 2 * QUIET_ZONE))
 }
 
+/// Where the code goes in a `size`-px PNG: every module is `module_px`
+/// pixels (the largest whole number that fits), and the code starts
+/// `offset` px from the left and top edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PngLayout {
+    pub module_px: u32,
+    pub offset: u32,
+}
+
+/// The PNG layout of a code `modules` wide (quiet zone included) in a
+/// `size`×`size` image: `module_px = size / modules`, and the remainder
+/// split as extra quiet zone, the odd pixel (if any) going right and
+/// bottom. `None` when the code does not fit at one pixel per module.
+pub fn png_layout(size: u32, modules: u32) -> Option<PngLayout> {
+    if modules == 0 || size < modules {
+        return None;
+    }
+    let module_px = size / modules;
+    Some(PngLayout {
+        module_px,
+        offset: (size - module_px * modules) / 2,
+    })
+}
+
+/// What [`check_fits`] learnt about a code that fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fit {
+    /// Modules across, quiet zone included.
+    pub modules: u32,
+    /// Fewer than [`RECOMMENDED_MODULE_PX`] px per module at this size.
+    pub small_module_warning: bool,
+    /// The smallest size with [`RECOMMENDED_MODULE_PX`] px per module (and
+    /// at least [`MIN_SIZE`]).
+    pub recommended_min_size: u32,
+}
+
+impl Fit {
+    fn of(n: usize, size: u32) -> Fit {
+        let recommended_min_size = recommended_size_for_modules(n);
+        Fit {
+            modules: n as u32,
+            small_module_warning: size < recommended_min_size,
+            recommended_min_size,
+        }
+    }
+}
+
 /// Checks without rendering that `data` fits at `style.ec` and `style.size`
 /// (used when saving a QR config). Same errors as [`render`].
-pub fn check_fits(data: &str, style: &QrStyle) -> Result<(), ApiError> {
-    prepare(data, style).map(|_| ())
+pub fn check_fits(data: &str, style: &QrStyle) -> Result<Fit, ApiError> {
+    prepare(data, style).map(|m| Fit::of(m.n, style.size))
 }
 
 // ---------------------------------------------------------------------------
@@ -692,6 +754,11 @@ pub struct RenderedQr {
     pub content_type: &'static str,
     /// Contrast is between [`MIN_CONTRAST_RATIO`] and [`WARN_CONTRAST_RATIO`].
     pub low_contrast_warning: bool,
+    /// Modules (quiet zone included) get fewer than
+    /// [`RECOMMENDED_MODULE_PX`] px each: many phones read it poorly.
+    pub small_module_warning: bool,
+    /// The smallest `size` giving [`RECOMMENDED_MODULE_PX`] px per module.
+    pub recommended_min_size: u32,
 }
 
 /// Encodes `data` and draws it in `style`. Errors: `url` too long for the
@@ -699,6 +766,7 @@ pub struct RenderedQr {
 /// invariant broken.
 pub fn render(data: &str, style: &QrStyle) -> Result<RenderedQr, ApiError> {
     let matrix = prepare(data, style)?;
+    let fit = Fit::of(matrix.n, style.size);
     let bytes = match style.format {
         QrFormat::Svg => render_svg(&matrix, style).into_bytes(),
         QrFormat::Png => render_png(&matrix, style)?,
@@ -707,6 +775,8 @@ pub fn render(data: &str, style: &QrStyle) -> Result<RenderedQr, ApiError> {
         bytes,
         content_type: style.format.content_type(),
         low_contrast_warning: style.low_contrast_warning(),
+        small_module_warning: fit.small_module_warning,
+        recommended_min_size: fit.recommended_min_size,
     })
 }
 
@@ -866,8 +936,8 @@ fn render_png(m: &Matrix, style: &QrStyle) -> Result<Vec<u8>, ApiError> {
     // Every module is exactly k px (k >= MIN_MODULE_PX, see `prepare`); the
     // leftover pixels (< n) widen the quiet zone and centre the code, since
     // uneven module widths measurably hurt decoders.
-    let k = s / n;
-    let off = (s - k * n) / 2;
+    let layout = png_layout(style.size, n as u32).ok_or(ApiError::Internal)?;
+    let (k, off) = (layout.module_px as usize, layout.offset as usize);
     let stride = s.div_ceil(8);
     let mut pixels = vec![0u8; stride * s];
     let mut square = vec![0u8; stride];
@@ -1257,7 +1327,7 @@ mod tests {
         }
         // A stride of 7 px over the whole range covers every module width
         // and many remainders.
-        for size in (66..=2048).step_by(7) {
+        for size in (64..=2048).step_by(7) {
             let s = style(size, EcLevel::M, 25, QrFormat::Png);
             assert_roundtrip("https://go2.gg/x", &s);
         }
@@ -1266,7 +1336,8 @@ mod tests {
     #[test]
     fn rounded_medium_code_decodes_across_sizes() {
         let data = filler(300);
-        let min = min_size(&data, EcLevel::Q).unwrap();
+        // From 2 px per module: below, rounding has no pixels to work with.
+        let min = 2 * modules_of(&data, EcLevel::Q);
         for size in (min..=2048).step_by(37) {
             for r in [25, 50] {
                 assert_roundtrip(&data, &style(size, EcLevel::Q, r, QrFormat::Png));
@@ -1305,15 +1376,39 @@ mod tests {
                 assert_roundtrip(data, &style(64, ec, r, QrFormat::Png));
             }
         }
-        // Exactly 2 px per module, and just below 3.
+        // Exactly 1 px per module (the minimum), just above, just below and
+        // at 2 px, and just below 3.
         for (len, ec) in [(40, EcLevel::M), (300, EcLevel::M), (1000, EcLevel::L)] {
             let data = filler(len);
             let min = min_size(&data, ec).unwrap();
             let n = Matrix::from_code(&encode(&data, ec).unwrap()).n as u32;
-            assert_eq!(min, (2 * n).max(64));
-            for size in [min, min + 1, 3 * n - 1] {
+            assert_eq!(min, n.max(64));
+            for size in [min, min + 1, 2 * n - 1, 2 * n, 3 * n - 1] {
                 for r in [0, 50] {
-                    assert_roundtrip(&data, &style(size, ec, r, QrFormat::Png));
+                    let s = style(size, ec, r, QrFormat::Png);
+                    if size >= 2 * n {
+                        assert_roundtrip(&data, &s);
+                        continue;
+                    }
+                    // rqrr misreads 1-px modules (jsQR reads them as drawn,
+                    // see tests/qr.test.mjs): check the pixels against the
+                    // matrix, and decode a whole-pixel magnification.
+                    let out = render(&data, &s).unwrap();
+                    let (w, _, grey) = png_to_grey(&out.bytes);
+                    assert_eq!(w, size as usize);
+                    let m = Matrix::from_code(&encode(&data, ec).unwrap());
+                    let off = (size - n) as usize / 2;
+                    for y in 0..w {
+                        for x in 0..w {
+                            let (mx, my) = (x.wrapping_sub(off), y.wrapping_sub(off));
+                            assert_eq!(grey[y * w + x] == 0, m.is_dark(mx, my), "{x},{y}");
+                        }
+                    }
+                    let f = 3;
+                    let big: Vec<u8> = (0..w * f * w * f)
+                        .map(|i| grey[(i / (w * f) / f) * w + (i % (w * f)) / f])
+                        .collect();
+                    assert_eq!(decode_grey(w * f, w * f, &big), data);
                 }
             }
         }
@@ -1331,7 +1426,7 @@ mod tests {
             "{err}"
         );
         let n = Matrix::from_code(&encode(&long, EcLevel::H).unwrap()).n as u32;
-        assert_eq!(min, 2 * n);
+        assert_eq!(min, n);
         assert!(render(&long, &style(min, EcLevel::H, 0, QrFormat::Svg)).is_ok());
         assert_eq!(
             field_of(check_fits(
@@ -1340,6 +1435,144 @@ mod tests {
             )),
             "size"
         );
+    }
+
+    /// Width and height from a PNG's IHDR.
+    fn png_dims(bytes: &[u8]) -> (u32, u32) {
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&bytes[12..16], b"IHDR");
+        let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+        (be(16), be(20))
+    }
+
+    fn modules_of(data: &str, ec: EcLevel) -> u32 {
+        Matrix::from_code(&encode(data, ec).unwrap()).n as u32
+    }
+
+    #[test]
+    fn png_layout_uses_the_largest_module_and_centres_the_rest() {
+        for n in [29, 33, 61, 64, 65, 97, 185] {
+            for size in MIN_SIZE..=MAX_SIZE {
+                let Some(l) = png_layout(size, n) else {
+                    assert!(size < n, "{size} px, {n} modules");
+                    continue;
+                };
+                let (k, off) = (l.module_px, l.offset);
+                assert!(k >= 1 && k * n <= size && (k + 1) * n > size, "{size}/{n}");
+                let right = size - off - k * n;
+                assert!(
+                    right == off || right == off + 1,
+                    "{size}/{n}: {off} {right}"
+                );
+            }
+        }
+        assert_eq!(png_layout(96, 97), None);
+        assert_eq!(
+            png_layout(97, 97),
+            Some(PngLayout {
+                module_px: 1,
+                offset: 0
+            })
+        );
+        assert_eq!(
+            png_layout(64, 33),
+            Some(PngLayout {
+                module_px: 1,
+                offset: 15
+            })
+        );
+        assert_eq!(
+            png_layout(2048, 33),
+            Some(PngLayout {
+                module_px: 62,
+                offset: 1
+            })
+        );
+        assert_eq!(png_layout(64, 0), None);
+    }
+
+    #[test]
+    fn a_short_url_is_exactly_every_size_from_64_to_2048() {
+        let data = "https://example.com";
+        let n = modules_of(data, EcLevel::M);
+        assert_eq!(n, 33, "version 2");
+        for size in MIN_SIZE..=MAX_SIZE {
+            let png = render(data, &style(size, EcLevel::M, 0, QrFormat::Png)).unwrap();
+            assert_eq!(png_dims(&png.bytes), (size, size));
+            assert_eq!(png.small_module_warning, size < 2 * n, "{size}");
+            assert_eq!(png.recommended_min_size, 66);
+            let svg = render(data, &style(size, EcLevel::M, 0, QrFormat::Svg)).unwrap();
+            let svg = String::from_utf8(svg.bytes).unwrap();
+            let head = format!("width=\"{size}\" height=\"{size}\" viewBox=\"0 0 {n} {n}\"");
+            assert!(svg.contains(&head), "{size}");
+        }
+    }
+
+    #[test]
+    fn png_code_is_centred_in_the_extra_quiet_zone() {
+        let data = "https://example.com";
+        let n = modules_of(data, EcLevel::M) as usize;
+        let sizes = (64..=300).chain([511, 512, 1000, 1023, 2047, 2048]);
+        for size in sizes {
+            let out = render(data, &style(size, EcLevel::M, 0, QrFormat::Png)).unwrap();
+            let (w, h, grey) = png_to_grey(&out.bytes);
+            assert_eq!((w, h), (size as usize, size as usize));
+            let dark = |x: usize, y: usize| grey[y * w + x] < 128;
+            let cols: Vec<usize> = (0..w).filter(|&x| (0..h).any(|y| dark(x, y))).collect();
+            let rows: Vec<usize> = (0..h).filter(|&y| (0..w).any(|x| dark(x, y))).collect();
+            let k = size as usize / n;
+            let off = (size as usize - k * n) / 2;
+            // The finder patterns touch the quiet zone on every side.
+            for dim in [&cols, &rows] {
+                let (first, last) = (dim[0], *dim.last().unwrap());
+                assert_eq!(first, off + QUIET_ZONE * k, "{size}");
+                let (before, after) = (first, w - 1 - last);
+                assert!(
+                    after == before || after == before + 1,
+                    "{size}: {before} {after}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn refused_only_below_one_pixel_per_module_warned_below_two() {
+        let long = filler(300);
+        let n = modules_of(&long, EcLevel::H);
+        assert_eq!(n, 97, "version 18");
+        for format in [QrFormat::Png, QrFormat::Svg] {
+            let at = |size| render(&long, &style(size, EcLevel::H, 0, format));
+            let e = at(n - 1).unwrap_err();
+            assert_eq!(e.field(), Some("size"));
+            assert!(e.message().contains("at least 97 px"), "{e}");
+            assert_eq!(
+                field_of(check_fits(&long, &style(64, EcLevel::H, 0, format))),
+                "size"
+            );
+            for (size, warn) in [(n, true), (120, true), (2 * n - 1, true), (2 * n, false)] {
+                let out = at(size).unwrap();
+                assert_eq!(out.small_module_warning, warn, "{size}");
+                assert_eq!(out.recommended_min_size, 2 * n);
+                let fit = check_fits(&long, &style(size, EcLevel::H, 0, format)).unwrap();
+                assert_eq!(fit.small_module_warning, warn);
+                assert_eq!((fit.modules, fit.recommended_min_size), (n, 2 * n));
+            }
+        }
+        // Versions 1..=9 (up to 61 modules with the quiet zone) fit at 64;
+        // the first URL that needs version 10 (65 modules) does not.
+        let len = (30..400)
+            .find(|&len| modules_of(&filler(len), EcLevel::M) > 61)
+            .unwrap();
+        let (v9, v10) = (filler(len - 1), filler(len));
+        assert_eq!(modules_of(&v9, EcLevel::M), 61);
+        assert!(render(&v9, &style(64, EcLevel::M, 0, QrFormat::Png)).is_ok());
+        assert_eq!(modules_of(&v10, EcLevel::M), 65);
+        assert_eq!(min_size(&v10, EcLevel::M).unwrap(), 65);
+        assert_eq!(
+            field_of(render(&v10, &style(64, EcLevel::M, 0, QrFormat::Png))),
+            "size"
+        );
+        assert!(render(&v10, &style(65, EcLevel::M, 0, QrFormat::Png)).is_ok());
     }
 
     fn filler(len: usize) -> String {

@@ -6,7 +6,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::events::ClickEvent;
 use crate::input::Fields;
-use crate::secrets::{base62, sign_hex};
+use crate::secrets::{hmac_sha256, sign_hex};
 use crate::time::format_rfc3339;
 use crate::url::DestinationUrl;
 use serde::{Deserialize, Serialize};
@@ -256,14 +256,99 @@ impl WebhookPatch {
     }
 }
 
-/// A new signing secret: `whsec_` + 32 base62 characters.
+/// The prefix of every signing secret.
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// A new signing secret: `whsec_` + the standard base64 of the first 24
+/// random bytes (32 characters), as Standard Webhooks defines secrets.
 pub fn new_secret(random: &[u8; 32]) -> String {
-    format!("whsec_{}", base62(random))
+    format!("{SECRET_PREFIX}{}", base64_encode(&random[..24]))
 }
 
 /// The signature header's value: hex HMAC-SHA256 of the exact body bytes.
 pub fn signature(secret: &str, body: &[u8]) -> String {
     sign_hex(secret, body)
+}
+
+/// The Standard Webhooks HMAC key of a secret: the base64 decoding of what
+/// follows `whsec_` (standard alphabet, `=` padding optional).
+///
+/// Secrets issued before Standard Webhooks support are `whsec_` + 32
+/// characters of `[0-9A-Za-z]`: valid base64, so they decode like any
+/// other, to 24 bytes. A secret whose rest is not valid base64 (none is
+/// issued) uses the UTF-8 bytes of that rest, like the reference
+/// libraries' `raw` format.
+pub fn signing_key(secret: &str) -> Vec<u8> {
+    let rest = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+    base64_decode(rest).unwrap_or_else(|| rest.as_bytes().to_vec())
+}
+
+/// The `webhook-signature` header of Standard Webhooks:
+/// `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`
+/// under [`signing_key`]. `timestamp` is Unix seconds, as sent in
+/// `webhook-timestamp`.
+pub fn standard_signature(secret: &str, webhook_id: &str, timestamp: i64, body: &[u8]) -> String {
+    let prefix = format!("{webhook_id}.{timestamp}.");
+    let mut signed = Vec::with_capacity(prefix.len() + body.len());
+    signed.extend_from_slice(prefix.as_bytes());
+    signed.extend_from_slice(body);
+    let mac = hmac_sha256(&signing_key(secret), &signed);
+    format!("v1,{}", base64_encode(&mac))
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 (RFC 4648 §4) with `=` padding.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes standard base64: the RFC 4648 alphabet, with its `=` padding or
+/// without any. `None` for other characters, misplaced or excess padding,
+/// or a length no encoding has (4k + 1). Bits left over after the last
+/// whole byte are ignored, as the reference libraries do.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let data = s.trim_end_matches('=');
+    let pad = s.len() - data.len();
+    if pad > 2 || (pad > 0 && !s.len().is_multiple_of(4)) || data.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(data.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in data.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 /// The body of every delivery: `{"id", "event", "createdAt", "data"}`.
@@ -572,10 +657,83 @@ mod tests {
     }
 
     #[test]
-    fn secrets_have_a_prefix_and_32_characters() {
-        let s = new_secret(&[7u8; 32]);
+    fn secrets_are_whsec_and_the_base64_of_24_random_bytes() {
+        let mut random = [0u8; 32];
+        for (i, b) in random.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(37).wrapping_add(250);
+        }
+        let s = new_secret(&random);
         assert!(s.starts_with("whsec_"));
         assert_eq!(s.len(), 6 + 32);
+        assert_eq!(signing_key(&s), random[..24].to_vec());
+        assert_eq!(base64_encode(&signing_key(&s)), s[6..]);
+    }
+
+    #[test]
+    fn standard_webhooks_test_vector() {
+        // From the Standard Webhooks reference libraries' tests
+        // (libraries/go/webhook_test.go, TestWebhookSign).
+        let sig = standard_signature(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        );
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        // The libraries accept the secret without its prefix too.
+        assert_eq!(
+            signing_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            signing_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        );
+    }
+
+    #[test]
+    fn secrets_issued_before_decode_as_base64() {
+        // The old generator: `whsec_` + 32 base62 characters, all in the
+        // base64 alphabet, so 24 bytes.
+        let old = format!("whsec_{}", crate::secrets::base62(&[200u8; 32]));
+        let key = signing_key(&old);
+        assert_eq!(key.len(), 24);
+        assert_eq!(base64_encode(&key), old[6..]);
+        // The signature uses that key, not the secret's text.
+        let sig = standard_signature(&old, "whd_1", 1_700_000_000, b"{}");
+        let mac = hmac_sha256(&key, b"whd_1.1700000000.{}");
+        assert_eq!(sig, format!("v1,{}", base64_encode(&mac)));
+        // Not base64 (never issued): the raw text after the prefix.
+        assert_eq!(signing_key("whsec_not-base64!"), b"not-base64!".to_vec());
+    }
+
+    #[test]
+    fn base64_matches_rfc_4648() {
+        // RFC 4648 §10.
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_encode(plain.as_bytes()), enc);
+            assert_eq!(base64_decode(enc).unwrap(), plain.as_bytes());
+            // Padding is optional on input.
+            assert_eq!(
+                base64_decode(enc.trim_end_matches('=')).unwrap(),
+                plain.as_bytes()
+            );
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        for len in 0..all.len() {
+            let enc = base64_encode(&all[..len]);
+            assert_eq!(base64_decode(&enc).unwrap(), &all[..len], "{len}");
+        }
+        assert_eq!(base64_encode(&[0xfb, 0xff]), "+/8=");
+        for bad in [
+            "Zg=", "Z", "Zm9vY", "Zg===", "Zm9v=", "Z===", "Zm-v", "Zm_v", "Zm 9v", "=Zg=",
+        ] {
+            assert_eq!(base64_decode(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -12,11 +12,14 @@
 //! Images answer with their content type; a contrast that scans but is below
 //! the recommended ratio adds `X-QR-Contrast-Warning: low` and
 //! `X-QR-Contrast-Ratio` (colours below the minimum are refused with 400).
+//! A `size` giving modules fewer than 2 px (but at least 1) adds
+//! `X-QR-Size-Warning: small` and `X-QR-Recommended-Min-Size` (the
+//! smallest size with 2 px per module); saved-QR answers carry them too.
 
 use edgelink_core::input::Fields;
 use edgelink_core::link::Link;
 use edgelink_core::plan::rate_window;
-use edgelink_core::qr::{self, QrRequest, QrStyle, RenderedQr};
+use edgelink_core::qr::{self, Fit, QrRequest, QrStyle, RenderedQr};
 use edgelink_core::secrets::{new_id, sha256_hex};
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::{ApiError, ApiResult};
@@ -142,17 +145,32 @@ fn image_response(
             &format!("{:.2}", style.contrast_ratio()),
         )?;
     }
+    if image.small_module_warning {
+        set("X-QR-Size-Warning", "small")?;
+        set(
+            "X-QR-Recommended-Min-Size",
+            &image.recommended_min_size.to_string(),
+        )?;
+    }
     Ok(resp)
 }
 
-/// Adds the contrast warning headers to a JSON answer about a saved QR.
-fn warn_json(mut resp: Response, style: &QrStyle) -> Response {
+/// Adds the contrast and size warning headers to a JSON answer about a
+/// saved QR.
+fn warn_json(mut resp: Response, style: &QrStyle, fit: &Fit) -> Response {
+    let h = resp.headers_mut();
     if style.low_contrast_warning() {
-        let h = resp.headers_mut();
         let _ = h.set("X-QR-Contrast-Warning", "low");
         let _ = h.set(
             "X-QR-Contrast-Ratio",
             &format!("{:.2}", style.contrast_ratio()),
+        );
+    }
+    if fit.small_module_warning {
+        let _ = h.set("X-QR-Size-Warning", "small");
+        let _ = h.set(
+            "X-QR-Recommended-Min-Size",
+            &fit.recommended_min_size.to_string(),
         );
     }
     resp
@@ -220,8 +238,9 @@ impl Saved {
 
     /// Before a write: needs a `url` without a link, refreshes the link's
     /// saved URL, and checks that what it encodes now and the `url` fallback
-    /// both fit the style (version, size).
-    fn prepare_save(&mut self, scheme: &str) -> ApiResult<()> {
+    /// both fit the style (version, size). Returns the fit of what it
+    /// encodes now.
+    fn prepare_save(&mut self, scheme: &str) -> ApiResult<Fit> {
         if self.row.link_id.is_none() && self.row.url.is_none() {
             return Err(ApiError::validation(
                 "url",
@@ -231,12 +250,12 @@ impl Saved {
         if let Some(short) = self.short_url(scheme) {
             self.row.link_url = Some(with_marker(&short));
         }
-        qr::check_fits(&self.data(scheme), &self.style)?;
+        let fit = qr::check_fits(&self.data(scheme), &self.style)?;
         if let Some(url) = &self.row.url {
             qr::check_fits(url, &self.style)?;
         }
         self.row.style = self.style.to_json().to_string();
-        Ok(())
+        Ok(fit)
     }
 }
 
@@ -321,9 +340,13 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     };
     tie(&mut row, link.as_ref());
     let mut saved = Saved { row, style };
-    saved.prepare_save(&ctx.scheme)?;
+    let fit = saved.prepare_save(&ctx.scheme)?;
     qr_codes::insert(&ctx.db()?, &saved.row).await?;
-    Ok(warn_json(created(saved.to_json(&ctx.scheme)), &saved.style))
+    Ok(warn_json(
+        created(saved.to_json(&ctx.scheme)),
+        &saved.style,
+        &fit,
+    ))
 }
 
 async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Saved> {
@@ -410,11 +433,15 @@ pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Re
         saved.row.url = u;
     }
     saved.row.updated_at = ctx.now;
-    saved.prepare_save(&ctx.scheme)?;
+    let fit = saved.prepare_save(&ctx.scheme)?;
     if !qr_codes::update(&ctx.db()?, &saved.row).await? {
         return Err(ApiError::not_found("QR code"));
     }
-    Ok(warn_json(ok(saved.to_json(&ctx.scheme)), &saved.style))
+    Ok(warn_json(
+        ok(saved.to_json(&ctx.scheme)),
+        &saved.style,
+        &fit,
+    ))
 }
 
 pub async fn delete(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
