@@ -79,12 +79,10 @@ fn queue_click(env: &Env, wctx: &Context, event: ClickEvent, flush_ms: u64) {
     }
 }
 
+/// The redirect's pages: the one HTML answer (`http::html`: not cached,
+/// not indexed).
 fn html(status: u16, body: String) -> worker::Result<Response> {
-    let mut r = Response::from_html(body)?.with_status(status);
-    let h = r.headers_mut();
-    h.set("Cache-Control", "private, max-age=0")?;
-    h.set("X-Robots-Tag", "noindex")?;
-    Ok(r)
+    Ok(crate::http::html(status, body))
 }
 
 pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result<Response> {

@@ -45,6 +45,14 @@ impl<'a> Fields<'a> {
     }
 
     /// Rejects fields outside `known` (typos such as `url` for `destinationUrl`).
+    /// A body that may carry only the `known` fields (any other one is a
+    /// `VALIDATION_ERROR` naming it).
+    pub fn only(map: &'a Map<String, Value>, known: &[&str]) -> ApiResult<Self> {
+        let f = Fields::new(map);
+        f.deny_unknown(known, &[])?;
+        Ok(f)
+    }
+
     pub fn deny_unknown(&self, known: &[&str], ignored: &[&str]) -> ApiResult<()> {
         for k in self.map.keys() {
             if !known.contains(&k.as_str()) && !ignored.contains(&k.as_str()) {

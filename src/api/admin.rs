@@ -33,8 +33,7 @@ fn plan_field(f: &Fields) -> ApiResult<Option<Plan>> {
 /// Bootstrap: a workspace and its first (full) API key.
 pub async fn create_workspace(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let body = json_body(req).await?;
-    let f = Fields::new(&body);
-    f.deny_unknown(&["name", "plan", "linkQuota"], &[])?;
+    let f = Fields::only(&body, &["name", "plan", "linkQuota"])?;
     let name = f.required_string("name", 100)?;
     let plan = plan_field(&f)?.unwrap_or(Plan::Free);
     let w = Workspace {
@@ -57,8 +56,7 @@ pub async fn create_workspace(ctx: &Ctx, req: &mut Request) -> ApiResult<Respons
 /// Change a workspace's plan, name or link quota.
 pub async fn update_workspace(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Response> {
     let body = json_body(req).await?;
-    let f = Fields::new(&body);
-    f.deny_unknown(&["name", "plan", "linkQuota"], &[])?;
+    let f = Fields::only(&body, &["name", "plan", "linkQuota"])?;
     let db = ctx.db()?;
     let mut w = workspaces::get(&db, id)
         .await?
@@ -79,8 +77,7 @@ pub async fn update_workspace(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResu
 /// Ban or unban a link; the redirect answers 451 at once.
 pub async fn update_link(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Response> {
     let body = json_body(req).await?;
-    let f = Fields::new(&body);
-    f.deny_unknown(&["banned"], &[])?;
+    let f = Fields::only(&body, &["banned"])?;
     let banned = f
         .bool("banned")?
         .ok_or_else(|| ApiError::validation("banned", "is required"))?;

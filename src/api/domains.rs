@@ -34,8 +34,7 @@ const DNS_TIMEOUT_MS: u64 = 5_000;
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
     let body = caller.write_body(req).await?;
-    let f = Fields::new(&body);
-    f.deny_unknown(&["domain"], &[])?;
+    let f = Fields::only(&body, &["domain"])?;
     let name = DomainName::parse(&f.required_string("domain", 300)?)?;
     if name.as_str() == ctx.short_domain {
         return Err(ApiError::validation(

@@ -126,8 +126,7 @@ pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Re
 pub async fn publish(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
     let (req, id) = call.split();
     let body = caller.write_body(req).await?;
-    let f = Fields::new(&body);
-    f.deny_unknown(&["isPublished"], &[])?;
+    let f = Fields::only(&body, &["isPublished"])?;
     let publish = f
         .bool("isPublished")?
         .ok_or_else(|| ApiError::validation("isPublished", "is required"))?;
@@ -244,8 +243,7 @@ pub async fn delete_item(
 pub async fn reorder(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Response> {
     let (req, id) = call.split();
     let body = caller.write_body(req).await?;
-    let f = Fields::new(&body);
-    f.deny_unknown(&["itemIds"], &[])?;
+    let f = Fields::only(&body, &["itemIds"])?;
     let ids = f
         .string_list("itemIds", MAX_ITEMS as usize, 100)?
         .ok_or_else(|| ApiError::validation("itemIds", "is required"))?;

@@ -18,8 +18,7 @@ pub fn routes() -> Vec<Route> {
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
     let body = caller.write_body(req).await?;
-    let f = Fields::new(&body);
-    f.deny_unknown(&["name", "description"], &[])?;
+    let f = Fields::only(&body, &["name", "description"])?;
     let g = Group {
         id: new_id("grp", &random_bytes::<16>()),
         workspace_id: caller.workspace_id.clone(),

@@ -79,8 +79,7 @@ pub async fn issue(
 
 pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<Response> {
     let body = caller.write_body(req).await?;
-    let f = Fields::new(&body);
-    f.deny_unknown(&["name", "scopes", "scope"], &[])?;
+    let f = Fields::only(&body, &["name", "scopes", "scope"])?;
     let name = f.string("name", 100)?.unwrap_or_else(|| "API key".into());
     // Both spellings are checked; `scopes` wins when both are sent.
     let scope = parse_scope(body.get("scope"))?;
