@@ -12,7 +12,7 @@ if [ "$(.venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$
   [ -x .venv/bin/pip ] || python3 -m venv .venv
   .venv/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-export PORT="${PORT:-8799}"
+export PORT="${PORT:-0}"
 log=$(mktemp)
 KEYS=4 node tests/serve.mjs >"$log" 2>&1 &
 server=$!

@@ -5,7 +5,8 @@
 // line of JSON, {"url", "key", "keys"}, once ready; stops on SIGTERM/SIGINT.
 import { startWorker } from "./helpers.mjs";
 
-const port = Number(process.env.PORT ?? 8799);
+// PORT=0 (the default) takes a free port, so runs never collide.
+const port = Number(process.env.PORT ?? 0);
 // Webhook receivers on this machine are allowed, as in development
 // (.dev.vars.example), so a schema-valid URL is never refused for its host.
 const w = await startWorker({ port, vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } });
@@ -18,7 +19,7 @@ for (let i = 1; i < Number(process.env.KEYS ?? 1); i++) {
   const r = await w.api("POST", "/api/v1/keys", { key, body: { name: `key ${i}` } });
   keys.push(r.body.data.key);
 }
-console.log(JSON.stringify({ url: `http://127.0.0.1:${port}`, key, keys }));
+console.log(JSON.stringify({ url: new URL(w.url).origin, key, keys }));
 for (const sig of ["SIGTERM", "SIGINT"]) {
   process.on(sig, async () => {
     await w.close();
