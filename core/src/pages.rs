@@ -130,19 +130,24 @@ mod tests {
         );
     }
 
+    /// The decisions answered with an error page (status label shown).
+    fn error_decisions() -> [Decision; 5] {
+        [
+            Decision::Banned,
+            Decision::Suspended,
+            Decision::Expired,
+            Decision::LimitReached,
+            Decision::BotBlocked,
+        ]
+    }
+
     #[test]
     fn pages_are_noindex_self_contained_and_escaped() {
         let page = open_in_browser("http://s.io/<script>");
         assert!(page.contains("noindex"));
         assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
         assert!(!page.contains("http-equiv") && !page.contains("src=") && !page.contains("<link"));
-        for d in [
-            Decision::Banned,
-            Decision::Suspended,
-            Decision::Expired,
-            Decision::LimitReached,
-            Decision::BotBlocked,
-        ] {
+        for d in error_decisions() {
             let p = for_decision(&d, "x").unwrap();
             assert!(p.contains(&d.status().to_string()) && p.contains("viewport"));
         }
@@ -171,13 +176,7 @@ mod tests {
             assert!(!p.contains(">200<") && !p.contains(">401<"), "{p}");
             assert!(p.contains("<main><h1>"), "{p}");
         }
-        for d in [
-            Decision::Banned,
-            Decision::Suspended,
-            Decision::Expired,
-            Decision::LimitReached,
-            Decision::BotBlocked,
-        ] {
+        for d in error_decisions() {
             let p = for_decision(&d, "x").unwrap();
             let code = d.status();
             assert!(
