@@ -2,7 +2,7 @@
 //! consumer's one transaction (statements built here, batched by
 //! `src/analytics.rs`) and the stats reads of `src/api/stats.rs`.
 
-use edgelink_core::stats::{ClickRow, RollupRow, Split};
+use edgelink_core::stats::{ClickRow, RollupRow, Split, BREAKDOWNS};
 use edgelink_core::time::{DAY_MS, HOUR_MS};
 use edgelink_core::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -232,22 +232,31 @@ pub enum Scope<'a> {
 /// `[?5, ?3)` from the hour table, each an index range (D1 allows at most
 /// 5 compound terms); breakdowns summed over the window, `total` per
 /// bucket of the interval (`?6`).
+/// A workspace's rows are read through the `(workspace_id, dim, hour|day)`
+/// indexes, so its `dim`s are listed: one index range each.
 fn stats_sql(scope: Scope) -> String {
-    let col = match scope {
-        Scope::Link(_) => "link_id",
-        Scope::Workspace(_) => "workspace_id",
+    let of = match scope {
+        Scope::Link(_) => "link_id = ?1".to_string(),
+        Scope::Workspace(_) => {
+            let dims: Vec<String> = ["total", "visitors"]
+                .into_iter()
+                .chain(BREAKDOWNS.iter().map(|b| b.0))
+                .map(|d| format!("'{d}'"))
+                .collect();
+            format!("workspace_id = ?1 AND dim IN ({})", dims.join(", "))
+        }
     };
     format!(
         "SELECT dim, value, CASE WHEN dim = 'total' THEN b - b % ?6 ELSE 0 END AS bucket, \
          SUM(clicks) AS clicks FROM ( \
            SELECT dim, value, day AS b, clicks FROM click_rollup_day \
-             WHERE {col} = ?1 AND day >= ?4 AND day < ?5 \
+             WHERE {of} AND day >= ?4 AND day < ?5 \
            UNION ALL \
            SELECT dim, value, hour AS b, clicks FROM click_rollup_hour \
-             WHERE {col} = ?1 AND hour >= ?2 AND hour < ?4 \
+             WHERE {of} AND hour >= ?2 AND hour < ?4 \
            UNION ALL \
            SELECT dim, value, hour AS b, clicks FROM click_rollup_hour \
-             WHERE {col} = ?1 AND hour >= ?5 AND hour < ?3 \
+             WHERE {of} AND hour >= ?5 AND hour < ?3 \
          ) GROUP BY dim, value, bucket"
     )
 }
