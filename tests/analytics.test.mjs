@@ -1,6 +1,7 @@
 // Click analytics against the built wasm worker in Miniflare: the Queue
 // consumer (exactly-once counting, poison, bots, failing batches, click
-// limit) and the stats API (link stats, workspace summary, CSV export).
+// limit) and the stats API (link stats, workspace summary and breakdowns,
+// CSV export).
 // Clicks are sent as QueueMessage JSON straight to the EVENTS queue, and,
 // in the end-to-end test, produced by the real redirect.
 import { test, before, after, describe } from "node:test";
@@ -453,6 +454,112 @@ describe("workspace summary", () => {
     expectError(assert, await w.api("GET", "/api/v1/stats?limit=0", { key: k }), 400, "VALIDATION_ERROR");
     const e = expectError(assert, await w.api("GET", "/api/v1/stats?period=1y", { key: k }), 400, "VALIDATION_ERROR");
     assert.equal(e.field, "period");
+  });
+});
+
+describe("workspace breakdowns", () => {
+  /** `{field: {label: clicks}}` of every breakdown of a stats answer. */
+  const BREAKDOWNS = [
+    ["byCountry", "country"],
+    ["byDevice", "device"],
+    ["byBrowser", "browser"],
+    ["byOs", "os"],
+    ["byReferrer", "referrer"],
+    ["bySource", "source"],
+  ];
+  const maps = (s) => Object.fromEntries(BREAKDOWNS.map(([f, k]) => [f, asMap(s[f], k)]));
+  function add(a, b) {
+    const out = structuredClone(a);
+    for (const [f, m] of Object.entries(b)) for (const [l, n] of Object.entries(m)) out[f][l] = (out[f][l] ?? 0) + n;
+    return out;
+  }
+
+  test("GET /api/v1/stats: the link stats' breakdowns and unique visitors, summed over the workspace's links only", async () => {
+    const { key: kx } = await w.workspace("Breakdown X", "business");
+    const { key: ky } = await w.workspace("Breakdown Y", "business");
+    const p = await linkFor(kx);
+    const q = await linkFor(kx);
+    const r = await linkFor(ky);
+    const hn = "news.ycombinator.com";
+    await send(
+      click(p, { country: "US", device: "desktop", os: "macos", browser: "chrome", referrer: hn, visitor: "wv1" }),
+      click(p, { country: "US", device: "desktop", os: "macos", browser: "chrome", referrer: hn, visitor: "wv1" }),
+      click(p, { country: "DE", device: "mobile", os: "ios", browser: "safari", visitor: "wv2", qr: true }),
+      // The same visitor on another link: each link counts its own visitors.
+      click(q, { country: "FR", device: "mobile", os: "android", browser: "chrome", referrer: hn, visitor: "wv1" }),
+      click(q, { country: "US", device: "desktop", os: "linux", browser: "other", bot: true, visitor: "wb1" }),
+      // Another workspace's link, and a click claiming it for X: neither counts for X.
+      click(r, { country: "JP", device: "tablet", os: "linux", browser: "firefox", visitor: "wv9" }),
+      click(r, { workspace_id: wsOf(p), country: "JP", device: "tablet", visitor: "wv8" }),
+    );
+    await drained(p.id, 3);
+    await drained(q.id, 1);
+    await drained(r.id, 1);
+
+    const res = await w.api("GET", "/api/v1/stats", { key: kx });
+    assert.equal(res.status, 200, res.text);
+    const s = res.body.data;
+    assert.equal(s.totalClicks, 4);
+    assert.equal(s.uniqueVisitors, 3); // p: wv1, wv2; q: wv1
+    assert.deepEqual(maps(s), {
+      byCountry: { US: 2, DE: 1, FR: 1 },
+      byDevice: { desktop: 2, mobile: 2 },
+      byBrowser: { chrome: 3, safari: 1 },
+      byOs: { macos: 2, ios: 1, android: 1 },
+      byReferrer: { [hn]: 3, direct: 1 },
+      bySource: { link: 3, qr: 1 },
+    });
+    assert.deepEqual(s.bySource, [
+      { source: "link", clicks: 3 },
+      { source: "qr", clicks: 1 },
+    ]);
+    assert.equal(sumOverTime(s), 4);
+    // Existing fields unchanged.
+    assert.deepEqual(s.topCountries, [
+      { country: "US", clicks: 2 },
+      { country: "DE", clicks: 1 },
+      { country: "FR", clicks: 1 },
+    ]);
+    assert.deepEqual(
+      s.topLinks.map((l) => [l.id, l.clicks]),
+      [
+        [p.id, 3],
+        [q.id, 1],
+      ],
+    );
+
+    // Exactly the sum of the links' own stats, over the same window.
+    const ps = (await stats(p.id, "", kx)).body.data;
+    const qs = (await stats(q.id, "", kx)).body.data;
+    assert.deepEqual(maps(s), add(maps(ps), maps(qs)));
+    assert.equal(s.uniqueVisitors, ps.uniqueVisitors + qs.uniqueVisitors);
+    const week = (await w.api("GET", "/api/v1/stats?period=7d&interval=day", { key: kx })).body.data;
+    const pw = (await stats(p.id, "?period=7d&interval=day", kx)).body.data;
+    const qw = (await stats(q.id, "?period=7d&interval=day", kx)).body.data;
+    assert.deepEqual(week.period, pw.period);
+    assert.deepEqual(
+      week.overTime,
+      pw.overTime.map((b, i) => ({ date: b.date, clicks: b.clicks + qw.overTime[i].clicks })),
+    );
+
+    // The other workspace sees only its own click.
+    const y = (await w.api("GET", "/api/v1/stats", { key: ky })).body.data;
+    assert.equal(y.totalClicks, 1);
+    assert.equal(y.uniqueVisitors, 1);
+    assert.deepEqual(maps(y), {
+      byCountry: { JP: 1 },
+      byDevice: { tablet: 1 },
+      byBrowser: { firefox: 1 },
+      byOs: { linux: 1 },
+      byReferrer: { direct: 1 },
+      bySource: { link: 1 },
+    });
+
+    // A workspace without clicks: every breakdown empty.
+    const { key: kz } = await w.workspace("Breakdown Z", "business");
+    const z = (await w.api("GET", "/api/v1/stats", { key: kz })).body.data;
+    assert.equal(z.uniqueVisitors, 0);
+    for (const [f] of BREAKDOWNS) assert.deepEqual(z[f], [], f);
   });
 });
 

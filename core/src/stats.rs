@@ -308,8 +308,28 @@ fn over_time(w: &Window, totals: &[(i64, i64)]) -> Value {
     )
 }
 
-/// The body of `GET /api/v1/links/{id}/stats`.
-pub fn link_stats_json(link_id: &str, w: &Window, rows: &[RollupRow]) -> Value {
+/// The clicks of `dim` per label (the empty value as `empty`), summed.
+fn labelled(rows: &[RollupRow], dim: &str, empty: &str) -> Vec<(String, i64)> {
+    let mut items: Vec<(String, i64)> = Vec::new();
+    for r in rows.iter().filter(|r| r.dim == dim) {
+        let label = if r.value.is_empty() {
+            empty.to_string()
+        } else {
+            r.value.clone()
+        };
+        match items.iter_mut().find(|(l, _)| *l == label) {
+            Some(item) => item.1 += r.clicks,
+            None => items.push((label, r.clicks)),
+        }
+    }
+    items
+}
+
+/// What the link and workspace stats share, from the rollup rows of one
+/// link or summed over a workspace's links: `period`, `totalClicks`,
+/// `uniqueVisitors` (the daily first visits of each link, summed), the
+/// `by*` breakdowns of [`BREAKDOWNS`] and `overTime`.
+fn rollup_json(w: &Window, rows: &[RollupRow]) -> Value {
     let sum = |dim: &str| -> i64 { rows.iter().filter(|r| r.dim == dim).map(|r| r.clicks).sum() };
     let totals: Vec<(i64, i64)> = rows
         .iter()
@@ -317,70 +337,32 @@ pub fn link_stats_json(link_id: &str, w: &Window, rows: &[RollupRow]) -> Value {
         .map(|r| (r.bucket, r.clicks))
         .collect();
     let mut out = json!({
-        "linkId": link_id,
         "period": w.to_json(),
         "totalClicks": sum("total"),
         "uniqueVisitors": sum("visitors"),
     });
     for (dim, field, key, empty) in BREAKDOWNS {
-        let mut items: Vec<(String, i64)> = Vec::new();
-        for r in rows.iter().filter(|r| r.dim == *dim) {
-            let label = if r.value.is_empty() {
-                empty.to_string()
-            } else {
-                r.value.clone()
-            };
-            match items.iter_mut().find(|(l, _)| *l == label) {
-                Some(item) => item.1 += r.clicks,
-                None => items.push((label, r.clicks)),
-            }
-        }
-        out[*field] = ranked(items, key, usize::MAX);
+        out[*field] = ranked(labelled(rows, dim, empty), key, usize::MAX);
     }
     out["overTime"] = over_time(w, &totals);
     out
 }
 
-/// A `total` row of the workspace summary: one bucket's clicks.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct BucketRow {
-    pub bucket: i64,
-    pub clicks: i64,
+/// The body of `GET /api/v1/links/{id}/stats`.
+pub fn link_stats_json(link_id: &str, w: &Window, rows: &[RollupRow]) -> Value {
+    let mut out = rollup_json(w, rows);
+    out["linkId"] = json!(link_id);
+    out
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ValueRow {
-    pub value: String,
-    pub clicks: i64,
-}
-
-/// The body of `GET /api/v1/stats`; `top_links` are already rendered.
-pub fn summary_json(
-    w: &Window,
-    totals: &[BucketRow],
-    countries: &[ValueRow],
-    top_links: Vec<Value>,
-) -> Value {
-    let total: i64 = totals.iter().map(|r| r.clicks).sum();
-    let pairs: Vec<(i64, i64)> = totals.iter().map(|r| (r.bucket, r.clicks)).collect();
-    let countries: Vec<(String, i64)> = countries
-        .iter()
-        .map(|r| {
-            let label = if r.value.is_empty() {
-                "unknown".to_string()
-            } else {
-                r.value.clone()
-            };
-            (label, r.clicks)
-        })
-        .collect();
-    json!({
-        "period": w.to_json(),
-        "totalClicks": total,
-        "topLinks": top_links,
-        "topCountries": ranked(countries, "country", usize::MAX),
-        "overTime": over_time(w, &pairs),
-    })
+/// The body of `GET /api/v1/stats`: the link stats' fields over the
+/// workspace's rollup rows, plus `topLinks` (already rendered) and
+/// `topCountries` (`byCountry`'s first `limit`).
+pub fn summary_json(w: &Window, rows: &[RollupRow], top_links: Vec<Value>, limit: usize) -> Value {
+    let mut out = rollup_json(w, rows);
+    out["topLinks"] = Value::Array(top_links);
+    out["topCountries"] = ranked(labelled(rows, "country", "unknown"), "country", limit);
+    out
 }
 
 // ---------------------------------------------------------------- consumer
@@ -764,29 +746,60 @@ mod tests {
             to: t("2025-01-01T11:00:00Z"),
             interval: Interval::Hour,
         };
-        let v = summary_json(
-            &w,
-            &[BucketRow {
-                bucket: t("2025-01-01T09:00:00Z"),
-                clicks: 7,
-            }],
-            &[
-                ValueRow {
-                    value: "FR".into(),
-                    clicks: 2,
-                },
-                ValueRow {
-                    value: "US".into(),
-                    clicks: 5,
-                },
-            ],
-            vec![json!({"id": "lnk_1", "clicks": 7})],
-        );
+        // Rows of two links of the workspace, summed by the query.
+        let rows = vec![
+            row("total", "", t("2025-01-01T09:00:00Z"), 7),
+            row("country", "FR", 0, 2),
+            row("country", "US", 0, 4),
+            row("country", "", 0, 1),
+            row("device", "mobile", 0, 3),
+            row("device", "desktop", 0, 4),
+            row("source", "qr", 0, 1),
+            row("source", "", 0, 6),
+            row("visitors", "", 0, 5),
+        ];
+        let v = summary_json(&w, &rows, vec![json!({"id": "lnk_1", "clicks": 7})], 2);
         assert_eq!(v["totalClicks"], 7);
-        assert_eq!(v["topCountries"][0], json!({"country":"US","clicks":5}));
+        assert_eq!(v["uniqueVisitors"], 5);
+        assert_eq!(
+            v["topCountries"],
+            json!([{"country":"US","clicks":4},{"country":"FR","clicks":2}])
+        );
+        assert_eq!(
+            v["byCountry"],
+            json!([{"country":"US","clicks":4},{"country":"FR","clicks":2},{"country":"unknown","clicks":1}])
+        );
+        assert_eq!(
+            v["byDevice"],
+            json!([{"device":"desktop","clicks":4},{"device":"mobile","clicks":3}])
+        );
+        assert_eq!(
+            v["bySource"],
+            json!([{"source":"link","clicks":6},{"source":"qr","clicks":1}])
+        );
+        assert_eq!(v["byBrowser"], json!([]));
+        assert_eq!(v["byOs"], json!([]));
+        assert_eq!(v["byReferrer"], json!([]));
         assert_eq!(v["overTime"].as_array().unwrap().len(), 3);
         assert_eq!(v["overTime"][1]["clicks"], 7);
         assert_eq!(v["topLinks"][0]["id"], "lnk_1");
+        assert!(v.get("linkId").is_none());
+        // The same rows make the same shared fields as a link's stats.
+        let l = link_stats_json("lnk_1", &w, &rows);
+        for k in [
+            "period",
+            "totalClicks",
+            "uniqueVisitors",
+            "byCountry",
+            "byDevice",
+            "byBrowser",
+            "byOs",
+            "byReferrer",
+            "bySource",
+            "overTime",
+        ] {
+            assert_eq!(v[k], l[k], "{k}");
+        }
     }
 
     fn click() -> ClickEvent {

@@ -55,8 +55,8 @@ export interface Period {
   interval: "hour" | "day";
 }
 
-export interface LinkStats {
-  linkId: string;
+/** What link and workspace stats share (the workspace's summed over its links). */
+export interface ClickStats {
   period: Period;
   totalClicks: number;
   uniqueVisitors: number;
@@ -69,10 +69,11 @@ export interface LinkStats {
   overTime: { date: string; clicks: number }[];
 }
 
-export interface WorkspaceStats {
-  period: Period;
-  totalClicks: number;
+export interface LinkStats extends ClickStats {
+  linkId: string;
+}
+
+export interface WorkspaceStats extends ClickStats {
   topLinks: { id: string; shortUrl: string; slug: string; domain: string; title: string | null; clicks: number }[];
   topCountries: Breakdown;
-  overTime: { date: string; clicks: number }[];
 }

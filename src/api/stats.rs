@@ -13,7 +13,7 @@ use crate::api::links::load;
 use crate::auth::Caller;
 use crate::http::{internal, ok, Ctx, Query};
 use crate::router::Route;
-use crate::store::clicks::{self, Origin};
+use crate::store::clicks::{self, Origin, Scope};
 use crate::store::workspaces;
 
 #[rustfmt::skip]
@@ -63,7 +63,13 @@ pub async fn link(ctx: &Ctx, caller: &Caller, req: &Request, id: &str) -> ApiRes
     let link = load(ctx, caller, id).await?;
     let start = origin(ctx, link.created_at, &q, Origin::LinkRollups(&link.id)).await?;
     let w = window(&q, ctx.now, start)?;
-    let rows = clicks::link_rollups(&ctx.db()?, &link.id, &w.split(), w.interval.ms()).await?;
+    let rows = clicks::rollups(
+        &ctx.db()?,
+        Scope::Link(&link.id),
+        &w.split(),
+        w.interval.ms(),
+    )
+    .await?;
     Ok(ok(link_stats_json(&link.id, &w, &rows)))
 }
 
@@ -105,12 +111,7 @@ pub async fn workspace(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<R
             })
         })
         .collect();
-    Ok(ok(summary_json(
-        &w,
-        &summary.totals,
-        &summary.countries,
-        top,
-    )))
+    Ok(ok(summary_json(&w, &summary.rows, top, limit as usize)))
 }
 
 const PAGE: i64 = 1000;

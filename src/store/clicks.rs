@@ -2,7 +2,7 @@
 //! consumer's one transaction (statements built here, batched by
 //! `src/analytics.rs`) and the stats reads of `src/api/stats.rs`.
 
-use edgelink_core::stats::{BucketRow, ClickRow, RollupRow, Split, ValueRow};
+use edgelink_core::stats::{ClickRow, RollupRow, Split, BREAKDOWNS};
 use edgelink_core::time::{DAY_MS, HOUR_MS};
 use edgelink_core::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -218,22 +218,48 @@ pub async fn origin(db: &D1Database, of: Origin<'_>) -> ApiResult<Option<i64>> {
     Ok(min.and_then(|m| m.n))
 }
 
-/// Whole days `[?4, ?5)` from the day table, the ragged hours `[?2, ?4)`
-/// and `[?5, ?3)` from the hour table, each an index range (D1 allows at
-/// most 5 compound terms); breakdowns summed over the window, `total` per
-/// bucket of the interval.
-const LINK_STATS: &str =
-    "SELECT dim, value, CASE WHEN dim = 'total' THEN b - b % ?6 ELSE 0 END AS bucket, \
-    SUM(clicks) AS clicks FROM ( \
-      SELECT dim, value, day AS b, clicks FROM click_rollup_day \
-        WHERE link_id = ?1 AND day >= ?4 AND day < ?5 \
-      UNION ALL \
-      SELECT dim, value, hour AS b, clicks FROM click_rollup_hour \
-        WHERE link_id = ?1 AND hour >= ?2 AND hour < ?4 \
-      UNION ALL \
-      SELECT dim, value, hour AS b, clicks FROM click_rollup_hour \
-        WHERE link_id = ?1 AND hour >= ?5 AND hour < ?3 \
-    ) GROUP BY dim, value, bucket";
+/// Whose rollup rows a stats read sums: one link's, or those of every
+/// link of a workspace (rows carry their link's workspace, so another
+/// workspace's clicks never match).
+#[derive(Clone, Copy)]
+pub enum Scope<'a> {
+    Link(&'a str),
+    Workspace(&'a str),
+}
+
+/// The stats of a [`Scope`] (`?1` the link or workspace id): whole days
+/// `[?4, ?5)` from the day table, the ragged hours `[?2, ?4)` and
+/// `[?5, ?3)` from the hour table, each an index range (D1 allows at most
+/// 5 compound terms); breakdowns summed over the window, `total` per
+/// bucket of the interval (`?6`).
+/// A workspace's rows are read through the `(workspace_id, dim, hour|day)`
+/// indexes, so its `dim`s are listed: one index range each.
+fn stats_sql(scope: Scope) -> String {
+    let of = match scope {
+        Scope::Link(_) => "link_id = ?1".to_string(),
+        Scope::Workspace(_) => {
+            let dims: Vec<String> = ["total", "visitors"]
+                .into_iter()
+                .chain(BREAKDOWNS.iter().map(|b| b.0))
+                .map(|d| format!("'{d}'"))
+                .collect();
+            format!("workspace_id = ?1 AND dim IN ({})", dims.join(", "))
+        }
+    };
+    format!(
+        "SELECT dim, value, CASE WHEN dim = 'total' THEN b - b % ?6 ELSE 0 END AS bucket, \
+         SUM(clicks) AS clicks FROM ( \
+           SELECT dim, value, day AS b, clicks FROM click_rollup_day \
+             WHERE {of} AND day >= ?4 AND day < ?5 \
+           UNION ALL \
+           SELECT dim, value, hour AS b, clicks FROM click_rollup_hour \
+             WHERE {of} AND hour >= ?2 AND hour < ?4 \
+           UNION ALL \
+           SELECT dim, value, hour AS b, clicks FROM click_rollup_hour \
+             WHERE {of} AND hour >= ?5 AND hour < ?3 \
+         ) GROUP BY dim, value, bucket"
+    )
+}
 
 fn window_args(key: &str, s: &Split) -> Vec<JsValue> {
     vec![
@@ -245,19 +271,27 @@ fn window_args(key: &str, s: &Split) -> Vec<JsValue> {
     ]
 }
 
-pub async fn link_rollups(
+/// [`stats_sql`] and its arguments.
+fn rollups_query(scope: Scope, s: &Split, interval_ms: i64) -> (String, Vec<JsValue>) {
+    let (Scope::Link(key) | Scope::Workspace(key)) = scope;
+    let mut args = window_args(key, s);
+    args.push(int(interval_ms));
+    (stats_sql(scope), args)
+}
+
+/// The rollup rows of a link (or of a workspace's links) in a window.
+pub async fn rollups(
     db: &D1Database,
-    link_id: &str,
+    scope: Scope<'_>,
     s: &Split,
     interval_ms: i64,
 ) -> ApiResult<Vec<RollupRow>> {
-    let mut args = window_args(link_id, s);
-    args.push(int(interval_ms));
-    all(db, LINK_STATS, &args).await
+    let (sql, args) = rollups_query(scope, s, interval_ms);
+    all(db, &sql, &args).await
 }
 
 /// The rollup rows of a workspace in a window (`?1` workspace, `?2..?5` as
-/// in `LINK_STATS`), restricted to one dimension (`?6`).
+/// in [`stats_sql`]), restricted to one dimension (`?6`).
 fn ws_rows(select: &str, rest: &str) -> String {
     format!(
         "SELECT {select} FROM ( \
@@ -283,13 +317,12 @@ pub struct TopLink {
 }
 
 pub struct Summary {
-    pub totals: Vec<BucketRow>,
-    pub countries: Vec<ValueRow>,
+    pub rows: Vec<RollupRow>,
     pub top: Vec<TopLink>,
 }
 
-/// A workspace's clicks per bucket, top countries and top links, in one
-/// D1 round trip.
+/// A workspace's rollup rows (as a link's, summed over its links) and top
+/// links, in one D1 round trip.
 pub async fn workspace_summary(
     db: &D1Database,
     workspace_id: &str,
@@ -297,20 +330,9 @@ pub async fn workspace_summary(
     interval_ms: i64,
     limit: i64,
 ) -> ApiResult<Summary> {
-    let args = |dim: &str, limit: Option<i64>| {
-        let mut a = window_args(workspace_id, s);
-        a.push(text(dim));
-        a.extend(limit.map(int));
-        a
-    };
-    let totals_sql = ws_rows(
-        &format!("b - b % {interval_ms} AS bucket, SUM(clicks) AS clicks"),
-        "GROUP BY bucket",
-    );
-    let countries_sql = ws_rows(
-        "value, SUM(clicks) AS clicks",
-        "GROUP BY value ORDER BY clicks DESC, value LIMIT ?7",
-    );
+    let mut args = window_args(workspace_id, s);
+    args.extend([text("total"), int(limit)]);
+    let (rollups_sql, rollups_args) = rollups_query(Scope::Workspace(workspace_id), s, interval_ms);
     // Deleted links drop out of the top list (their clicks stay in totals).
     let links_sql = ws_rows(
         "r.link_id AS id, l.slug, l.domain, l.title, SUM(r.clicks) AS clicks",
@@ -319,17 +341,15 @@ pub async fn workspace_summary(
     );
     let results = db
         .batch(vec![
-            stmt(db, &totals_sql, &args("total", None))?,
-            stmt(db, &countries_sql, &args("country", Some(limit)))?,
-            stmt(db, &links_sql, &args("total", Some(limit)))?,
+            stmt(db, &rollups_sql, &rollups_args)?,
+            stmt(db, &links_sql, &args)?,
         ])
         .await
         .map_err(internal("workspace stats"))?;
     let get = |i: usize| results.get(i).ok_or(ApiError::Internal);
     Ok(Summary {
-        totals: get(0)?.results().map_err(internal("stats rows"))?,
-        countries: get(1)?.results().map_err(internal("stats rows"))?,
-        top: get(2)?.results().map_err(internal("stats rows"))?,
+        rows: get(0)?.results().map_err(internal("stats rows"))?,
+        top: get(1)?.results().map_err(internal("stats rows"))?,
     })
 }
 

@@ -135,6 +135,17 @@ test("create a link with a geo target and UTM fields, follow it (302 + UTM), and
   await page.getByRole("heading", { name: "Workspace analytics" }).waitFor();
   await waitFor(async () => (await page.getByTestId("total-clicks").innerText()) === "1", { label: "workspace total" });
   await page.getByRole("region", { name: "Top links" }).getByRole("link", { name: /summer-sale/ }).waitFor();
+  // The same breakdown cards as the link's, summed over the workspace.
+  assert.equal(await page.getByTestId("unique-visitors").innerText(), "1");
+  await page.getByRole("region", { name: "By country" }).getByText("United States (US)").waitFor();
+  const row = (card, label) => page.getByRole("region", { name: card }).getByRole("row").filter({ hasText: label });
+  await row("By device", "desktop").waitFor();
+  assert.match(await row("By device", "desktop").innerText(), /\b1\b.*100%/s);
+  await row("By browser", "chrome").waitFor();
+  await row("By OS", "linux").waitFor();
+  await row("By referrer", "direct").waitFor();
+  await row("By source", "Link clicks").waitFor();
+  assert.equal(await page.locator(".chart-canvas").getAttribute("data-total"), "1");
   await checkAxe(page, "workspace analytics");
   await screenshot(page, "workspace-analytics");
   // Any link's analytics can be found from here.

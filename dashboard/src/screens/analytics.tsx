@@ -6,7 +6,8 @@ import { useState } from "preact/hooks";
 import { api, download, list, rawFetch, withQuery } from "../api";
 import { ClicksChart } from "../chart";
 import { countryName } from "../countries";
-import type { Breakdown, Link, LinkStats, WorkspaceStats } from "../types";
+import type { Breakdown, ClickStats, Link, LinkStats, WorkspaceStats } from "../types";
+import type { ComponentChildren } from "preact";
 import {
   Button,
   CopyButton,
@@ -180,6 +181,34 @@ function BreakdownTable({ title, rows, keyName, total }: { title: string; rows: 
   );
 }
 
+/**
+ * The numbers, chart and breakdown cards of a link's or the workspace's
+ * stats (the same fields); `stats` adds numbers, `cards` more cards.
+ */
+function StatsView({ s, chartLabel, stats, cards }: { s: ClickStats; chartLabel: string; stats?: ComponentChildren; cards?: ComponentChildren }) {
+  return (
+    <>
+      <div class="stats">
+        <Stat n={s.totalClicks} label="Clicks in this period" testid="total-clicks" />
+        <Stat n={s.uniqueVisitors} label="Unique visitors" testid="unique-visitors" />
+        {stats}
+        <Stat n={s.bySource.find((r) => r.source === "qr")?.clicks ?? 0} label="QR code scans" />
+      </div>
+      <h2>Clicks over time</h2>
+      <ClicksChart points={s.overTime} interval={s.period.interval} label={chartLabel} />
+      <div class="breakdowns">
+        {cards}
+        <BreakdownTable title="By country" rows={s.byCountry} keyName="country" total={s.totalClicks} />
+        <BreakdownTable title="By device" rows={s.byDevice} keyName="device" total={s.totalClicks} />
+        <BreakdownTable title="By browser" rows={s.byBrowser} keyName="browser" total={s.totalClicks} />
+        <BreakdownTable title="By OS" rows={s.byOs} keyName="os" total={s.totalClicks} />
+        <BreakdownTable title="By referrer" rows={s.byReferrer} keyName="referrer" total={s.totalClicks} />
+        <BreakdownTable title="By source" rows={s.bySource} keyName="source" total={s.totalClicks} />
+      </div>
+    </>
+  );
+}
+
 function LinkAnalytics({ id }: { id: string }) {
   const { toast } = useApp();
   const [p, setP] = useState<PeriodState>({ period: "7d", from: "", to: "", interval: "" });
@@ -239,24 +268,7 @@ function LinkAnalytics({ id }: { id: string }) {
       {!s ? (
         <Loading label="Loading analytics…" />
       ) : (
-        <>
-          <div class="stats">
-            <Stat n={s.totalClicks} label="Clicks in this period" testid="total-clicks" />
-            <Stat n={s.uniqueVisitors} label="Unique visitors" testid="unique-visitors" />
-            <Stat n={link.data?.clickCount ?? "—"} label="Clicks all time" />
-            <Stat n={s.bySource.find((r) => r.source === "qr")?.clicks ?? 0} label="QR code scans" />
-          </div>
-          <h2>Clicks over time</h2>
-          <ClicksChart points={s.overTime} interval={s.period.interval} label="Clicks over time" />
-          <div class="breakdowns">
-            <BreakdownTable title="By country" rows={s.byCountry} keyName="country" total={s.totalClicks} />
-            <BreakdownTable title="By device" rows={s.byDevice} keyName="device" total={s.totalClicks} />
-            <BreakdownTable title="By browser" rows={s.byBrowser} keyName="browser" total={s.totalClicks} />
-            <BreakdownTable title="By OS" rows={s.byOs} keyName="os" total={s.totalClicks} />
-            <BreakdownTable title="By referrer" rows={s.byReferrer} keyName="referrer" total={s.totalClicks} />
-            <BreakdownTable title="By source" rows={s.bySource} keyName="source" total={s.totalClicks} />
-          </div>
-        </>
+        <StatsView s={s} chartLabel="Clicks over time" stats={<Stat n={link.data?.clickCount ?? "—"} label="Clicks all time" />} />
       )}
     </section>
   );
@@ -276,7 +288,7 @@ function WorkspaceAnalytics() {
     <section aria-labelledby="wan-h">
       <h1 id="wan-h">Workspace analytics</h1>
       <p class="muted">
-        Every link together. For one link's devices, browsers, OS, referrers, sources and CSV export, find it below.
+        Every link together (unique visitors: each link's, added up). For one link's numbers and CSV export, find it below.
       </p>
       <LinkPicker />
       <PeriodPicker value={p} onChange={setP} />
@@ -285,15 +297,11 @@ function WorkspaceAnalytics() {
       {!s ? (
         <Loading label="Loading analytics…" />
       ) : (
-        <>
-          <div class="stats">
-            <Stat n={s.totalClicks} label="Clicks in this period" testid="total-clicks" />
-            <Stat n={s.topLinks.length} label="Links clicked (up to 10 listed)" />
-            <Stat n={s.topCountries.length} label="Countries" />
-          </div>
-          <h2>Clicks over time</h2>
-          <ClicksChart points={s.overTime} interval={s.period.interval} label="Workspace clicks over time" />
-          <div class="breakdowns">
+        <StatsView
+          s={s}
+          chartLabel="Workspace clicks over time"
+          stats={<Stat n={s.topLinks.length} label="Links clicked (up to 10 listed)" />}
+          cards={
             <section class="card" aria-labelledby="top-h">
               <h3 id="top-h">Top links</h3>
               {s.topLinks.length === 0 ? (
@@ -322,9 +330,8 @@ function WorkspaceAnalytics() {
                 </table>
               )}
             </section>
-            <BreakdownTable title="By country" rows={s.topCountries} keyName="country" total={s.totalClicks} />
-          </div>
-        </>
+          }
+        />
       )}
     </section>
   );
