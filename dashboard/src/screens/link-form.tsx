@@ -331,16 +331,17 @@ export function LinkForm({ id }: { id?: string }) {
                 <select
                   id={fid}
                   data-field="domain"
-                  value={s.domain}
                   aria-describedby={d}
                   aria-invalid={errFor("domain") ? "true" : undefined}
                   onChange={(e) => set("domain", e.currentTarget.value)}
                 >
-                  <option value="">{editing && existing.data ? existing.data.domain : "Default short domain"}</option>
+                  <option value="" selected={!s.domain}>
+                    {editing && existing.data ? existing.data.domain : "Default short domain"}
+                  </option>
                   {verified
                     .filter((v) => !(editing && existing.data && v.domain === existing.data.domain))
                     .map((v) => (
-                      <option key={v.id} value={v.domain}>
+                      <option key={v.id} value={v.domain} selected={v.domain === s.domain}>
                         {v.domain}
                       </option>
                     ))}
@@ -379,10 +380,15 @@ export function LinkForm({ id }: { id?: string }) {
             />
             <Field label="Group" error={errFor("groupId")}>
               {(fid, d) => (
-                <select id={fid} data-field="groupId" value={s.groupId} aria-describedby={d} onChange={(e) => set("groupId", e.currentTarget.value)}>
-                  <option value="">No group</option>
+                // `selected` on the options, not `value` on the select: the link
+                // can load before the group list, and a select's value set
+                // before its option exists is lost.
+                <select id={fid} data-field="groupId" aria-describedby={d} onChange={(e) => set("groupId", e.currentTarget.value)}>
+                  <option value="" selected={!s.groupId}>
+                    No group
+                  </option>
                   {(groups.data ?? []).map((g) => (
-                    <option key={g.id} value={g.id}>
+                    <option key={g.id} value={g.id} selected={g.id === s.groupId}>
                       {g.name}
                     </option>
                   ))}
