@@ -2,14 +2,14 @@
 
 use super::{first, int, text, write, Owned, WriteResult};
 use edgelink_core::domains::DomainStatus;
-use edgelink_core::ids::WorkspaceId;
+use edgelink_core::ids::{DomainId, WorkspaceId};
 use edgelink_core::ApiResult;
 use serde::Deserialize;
 use worker::D1Database;
 
 #[derive(Deserialize)]
 pub struct Domain {
-    pub id: String,
+    pub id: DomainId,
     pub workspace_id: WorkspaceId,
     pub domain: String,
     pub verification_token: String,

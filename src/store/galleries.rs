@@ -3,14 +3,14 @@
 use super::row_args;
 use super::{all, delete_with_children, first, int, run, text, write, Owned, WriteResult};
 use edgelink_core::galleries::ItemInput;
-use edgelink_core::ids::WorkspaceId;
+use edgelink_core::ids::{GalleryId, GalleryItemId, WorkspaceId};
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Gallery {
-    pub id: String,
+    pub id: GalleryId,
     pub workspace_id: WorkspaceId,
     pub slug: String,
     pub title: String,
@@ -25,8 +25,8 @@ pub struct Gallery {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Item {
-    pub id: String,
-    pub gallery_id: String,
+    pub id: GalleryItemId,
+    pub gallery_id: GalleryId,
     #[serde(rename = "type")]
     pub kind: String,
     pub title: Option<String>,
