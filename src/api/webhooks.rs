@@ -157,8 +157,13 @@ pub async fn delivery(
     id: &str,
     delivery_id: &str,
 ) -> ApiResult<Response> {
-    let d = store::delivery(&ctx.db()?, &caller.workspace_id, id, delivery_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Delivery"))?;
+    let d = store::delivery(
+        &ctx.db()?,
+        &caller.workspace_id,
+        &WebhookId::from(id),
+        delivery_id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("Delivery"))?;
     Ok(ok(d.to_json(true)))
 }

@@ -52,7 +52,7 @@ pub async fn insert(db: &D1Database, d: &Domain, max: i64) -> WriteResult<bool> 
 }
 
 /// Marks it verified; false when it already was (so the event is raised once).
-pub async fn mark_verified(db: &D1Database, id: &str, now: i64) -> ApiResult<bool> {
+pub async fn mark_verified(db: &D1Database, id: &DomainId, now: i64) -> ApiResult<bool> {
     Ok(super::run(
         db,
         "UPDATE domains SET verified = 1, verified_at = ?2 WHERE id = ?1 AND verified = 0",

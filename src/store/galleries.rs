@@ -116,7 +116,7 @@ pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<
     .await
 }
 
-pub async fn items(db: &D1Database, gallery_id: &str) -> ApiResult<Vec<Item>> {
+pub async fn items(db: &D1Database, gallery_id: &GalleryId) -> ApiResult<Vec<Item>> {
     all(
         db,
         &format!(
@@ -127,7 +127,7 @@ pub async fn items(db: &D1Database, gallery_id: &str) -> ApiResult<Vec<Item>> {
     .await
 }
 
-pub async fn item(db: &D1Database, gallery_id: &str, id: &str) -> ApiResult<Option<Item>> {
+pub async fn item(db: &D1Database, gallery_id: &GalleryId, id: &str) -> ApiResult<Option<Item>> {
     first(
         db,
         &format!("SELECT {ITEM_COLUMNS} FROM gallery_items WHERE id = ?1 AND gallery_id = ?2"),
@@ -170,7 +170,7 @@ pub async fn update_item(db: &D1Database, it: &Item) -> ApiResult<bool> {
     Ok(run(db, sql, &row_args(it, ITEM_FIELDS)).await? > 0)
 }
 
-pub async fn delete_item(db: &D1Database, gallery_id: &str, id: &str) -> ApiResult<bool> {
+pub async fn delete_item(db: &D1Database, gallery_id: &GalleryId, id: &str) -> ApiResult<bool> {
     Ok(run(
         db,
         "DELETE FROM gallery_items WHERE id = ?1 AND gallery_id = ?2",
@@ -181,7 +181,12 @@ pub async fn delete_item(db: &D1Database, gallery_id: &str, id: &str) -> ApiResu
 }
 
 /// Positions 0.. in the order given (one statement: the ids as JSON).
-pub async fn reorder(db: &D1Database, gallery_id: &str, ids: &[String], now: i64) -> ApiResult<()> {
+pub async fn reorder(
+    db: &D1Database,
+    gallery_id: &GalleryId,
+    ids: &[String],
+    now: i64,
+) -> ApiResult<()> {
     run(
         db,
         "UPDATE gallery_items SET position = (SELECT CAST(j.key AS INTEGER) FROM json_each(?2) j \

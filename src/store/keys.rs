@@ -65,7 +65,7 @@ pub async fn revoke(db: &D1Database, workspace_id: &str, id: &str, now: i64) -> 
     Ok(n > 0)
 }
 
-pub async fn touch(db: &D1Database, id: &str, now: i64) -> ApiResult<()> {
+pub async fn touch(db: &D1Database, id: &ApiKeyId, now: i64) -> ApiResult<()> {
     // Minute resolution is enough and keeps this write rare.
     run(
         db,

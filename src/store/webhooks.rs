@@ -85,7 +85,7 @@ pub async fn queue_event(
     db: &D1Database,
     workspace_id: &str,
     event: &str,
-    event_id: &str,
+    event_id: &EventId,
     payload: &str,
     now: i64,
 ) -> ApiResult<Vec<DeliveryId>> {
@@ -157,10 +157,10 @@ pub fn unsent_stmt(db: &D1Database, event_ids_json: &str) -> ApiResult<D1Prepare
 /// A single delivery to one webhook (the `test` endpoint).
 pub async fn insert_delivery(
     db: &D1Database,
-    id: &str,
+    id: &DeliveryId,
     w: &Webhook,
     event: &str,
-    event_id: &str,
+    event_id: &EventId,
     payload: &str,
     now: i64,
 ) -> ApiResult<()> {
@@ -189,7 +189,7 @@ pub struct Claimed {
 /// again by the Queue's own redelivery of that message.
 pub async fn claim(
     db: &D1Database,
-    id: &str,
+    id: &DeliveryId,
     attempt: u32,
     now: i64,
     stale_before: i64,
@@ -206,7 +206,7 @@ pub async fn claim(
 }
 
 /// Any webhook by id (the delivery path has no caller).
-pub async fn get_any(db: &D1Database, id: &str) -> ApiResult<Option<Webhook>> {
+pub async fn get_any(db: &D1Database, id: &WebhookId) -> ApiResult<Option<Webhook>> {
     first(
         db,
         &format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1"),
@@ -219,7 +219,7 @@ pub async fn get_any(db: &D1Database, id: &str) -> ApiResult<Option<Webhook>> {
 /// attempt at `next_at`) or failed.
 pub async fn record(
     db: &D1Database,
-    id: &str,
+    id: &DeliveryId,
     result: &AttemptResult,
     status: &str,
     next_at: Option<i64>,
@@ -277,7 +277,7 @@ const DELIVERY_COLUMNS: &str = "id, webhook_id, event, event_id, payload, status
 pub async fn deliveries(
     db: &D1Database,
     workspace_id: &str,
-    webhook_id: &str,
+    webhook_id: &WebhookId,
     status: Option<&str>,
     limit: i64,
     offset: i64,
@@ -298,7 +298,7 @@ pub async fn deliveries(
 pub async fn delivery(
     db: &D1Database,
     workspace_id: &str,
-    webhook_id: &str,
+    webhook_id: &WebhookId,
     id: &str,
 ) -> ApiResult<Option<Delivery>> {
     first(
