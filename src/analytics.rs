@@ -24,6 +24,7 @@
 //! retry after a failed KV write still flips the record.
 
 use edgelink_core::events::{ClickEvent, QueueMessage};
+use edgelink_core::ids::DeliveryId;
 use edgelink_core::stats::{clean_click, decode_queue_body};
 use edgelink_core::time::DAY_MS;
 use edgelink_core::ApiResult;
@@ -59,7 +60,7 @@ pub struct Outcome {
     /// Links whose KV record was rewritten because they reached their limit.
     pub limited: Vec<String>,
     /// Webhook deliveries queued for counted clicks (`click`, `qr.scanned`).
-    pub webhooks: Vec<String>,
+    pub webhooks: Vec<DeliveryId>,
     /// Wall time of the one D1 batch, ms.
     pub d1_ms: i64,
 }
@@ -207,7 +208,7 @@ async fn record_clicks(
     out.d1_ms = worker::Date::now().as_millis() as i64 - started;
     out.counted = results.ids(counted_at);
     if let Some(at) = unsent_at {
-        out.webhooks = results.ids(at);
+        out.webhooks = results.ids(at).into_iter().map(DeliveryId::from).collect();
         crate::webhooks::enqueue(env, &out.webhooks).await;
     }
     for id in results.ids(reached_at) {

@@ -8,7 +8,7 @@
 //! send time: a private address is refused even if it was stored while the
 //! deployment allowed them.
 
-use edgelink_core::secrets::new_id;
+use edgelink_core::ids::{DeliveryId, EventId};
 use edgelink_core::webhooks::{
     self as core_webhooks, resume_attempt, retry_delay, AttemptResult, DeliveryMessage, WebhookUrl,
     OVERDUE_MS, TIMEOUT_MS,
@@ -33,7 +33,7 @@ const STALE_CLAIM_MS: u32 = 2 * TIMEOUT_MS;
 /// webhook. Failures are logged, never returned: the write that raised the
 /// event has already happened.
 pub async fn emit(ctx: &Ctx, workspace_id: &str, event: &str, data: Value) {
-    let event_id = new_id("evt", &random_bytes::<16>());
+    let event_id = EventId::new(&random_bytes::<16>());
     let body = core_webhooks::payload(&event_id, event, ctx.now, data);
     let result = async {
         let db = ctx.db()?;
@@ -47,7 +47,7 @@ pub async fn emit(ctx: &Ctx, workspace_id: &str, event: &str, data: Value) {
 }
 
 /// Puts first attempts of `ids` on the webhooks Queue.
-pub async fn enqueue(env: &Env, ids: &[String]) {
+pub async fn enqueue(env: &Env, ids: &[DeliveryId]) {
     let messages = ids
         .iter()
         .map(|id| DeliveryMessage {

@@ -1,5 +1,5 @@
 //! Typed ids: a `LinkId` cannot be passed where a `WorkspaceId` is meant.
-//! Each is its prefixed string (`lnk_…`, `ws_…`) on the wire, in D1 and in
+//! Each is its prefixed string (`lnk_…`, `ws_…`, `grp_…`, …) on the wire, in D1 and in
 //! KV (serde `transparent`), and reads as a `&str` where one is wanted.
 
 use serde::{Deserialize, Serialize};
@@ -74,6 +74,52 @@ id_type!(
     "ws"
 );
 
+id_type!(
+    /// `grp_…`
+    GroupId,
+    "grp"
+);
+id_type!(
+    /// `key_…`
+    ApiKeyId,
+    "key"
+);
+id_type!(
+    /// `qr_…`: a saved QR code.
+    QrCodeId,
+    "qr"
+);
+id_type!(
+    /// `wh_…`
+    WebhookId,
+    "wh"
+);
+id_type!(
+    /// `whd_…`: one delivery of an event to a webhook.
+    DeliveryId,
+    "whd"
+);
+id_type!(
+    /// `evt_…`: a webhook event (shared by its deliveries).
+    EventId,
+    "evt"
+);
+id_type!(
+    /// `dom_…`
+    DomainId,
+    "dom"
+);
+id_type!(
+    /// `gal_…`
+    GalleryId,
+    "gal"
+);
+id_type!(
+    /// `itm_…`
+    GalleryItemId,
+    "itm"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +133,28 @@ mod tests {
         let back: LinkId = serde_json::from_str(&json).unwrap();
         assert_eq!(back, id);
         assert_eq!(WorkspaceId::from("ws_1"), "ws_1");
+    }
+
+    #[test]
+    fn each_id_starts_with_its_prefix() {
+        let r = [3; 16];
+        let made = [
+            (LinkId::new(&r).to_string(), LinkId::PREFIX),
+            (WorkspaceId::new(&r).to_string(), WorkspaceId::PREFIX),
+            (GroupId::new(&r).to_string(), GroupId::PREFIX),
+            (ApiKeyId::new(&r).to_string(), ApiKeyId::PREFIX),
+            (QrCodeId::new(&r).to_string(), QrCodeId::PREFIX),
+            (WebhookId::new(&r).to_string(), WebhookId::PREFIX),
+            (DeliveryId::new(&r).to_string(), DeliveryId::PREFIX),
+            (EventId::new(&r).to_string(), EventId::PREFIX),
+            (DomainId::new(&r).to_string(), DomainId::PREFIX),
+            (GalleryId::new(&r).to_string(), GalleryId::PREFIX),
+            (GalleryItemId::new(&r).to_string(), GalleryItemId::PREFIX),
+        ];
+        for (id, prefix) in made {
+            assert!(id.starts_with(&format!("{prefix}_")), "{id} / {prefix}");
+        }
+        // The SQL that queues deliveries mints `whd_` ids itself.
+        assert_eq!(DeliveryId::PREFIX, "whd");
     }
 }

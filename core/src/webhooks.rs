@@ -5,6 +5,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::events::ClickEvent;
+use crate::ids::DeliveryId;
 use crate::input::Fields;
 use crate::secrets::{hmac_sha256, sign_hex};
 use crate::time::format_rfc3339;
@@ -471,7 +472,7 @@ pub fn truncate_response(s: &str) -> String {
 /// attempt already made is dropped by the worker's claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryMessage {
-    pub delivery: String,
+    pub delivery: DeliveryId,
     pub attempt: u32,
 }
 

@@ -8,8 +8,8 @@ use edgelink_core::domains::{
     self as core_domains, answer_has_txt, record_name, record_value, DomainName, DomainStatus,
     MAX_PER_WORKSPACE,
 };
+use edgelink_core::ids::DomainId;
 use edgelink_core::input::Fields;
-use edgelink_core::secrets::new_id;
 use edgelink_core::url::encode_component;
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::Value;
@@ -43,7 +43,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         ));
     }
     let d = Domain {
-        id: new_id("dom", &random_bytes::<16>()),
+        id: DomainId::new(&random_bytes::<16>()),
         workspace_id: caller.workspace_id.clone(),
         domain: name.as_str().to_string(),
         verification_token: core_domains::new_token(&random_bytes::<32>()),

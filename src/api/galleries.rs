@@ -5,8 +5,8 @@ use edgelink_core::galleries::{
     self as core_galleries, check_reorder, GalleryPatch, ItemInput, MAX_ITEMS, MAX_PER_WORKSPACE,
     PAGE_CSP,
 };
+use edgelink_core::ids::{GalleryId, GalleryItemId};
 use edgelink_core::input::{set, Fields};
-use edgelink_core::secrets::new_id;
 use edgelink_core::slug::Slug;
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::{Map, Value};
@@ -46,7 +46,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     let body = caller.write_body(req).await?;
     let p = GalleryPatch::parse(&body, true)?;
     let g = Gallery {
-        id: new_id("gal", &random_bytes::<16>()),
+        id: GalleryId::new(&random_bytes::<16>()),
         workspace_id: caller.workspace_id.clone(),
         slug: p.slug.unwrap_or_default(),
         title: p.title.unwrap_or_default(),
@@ -148,10 +148,10 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response>
 // Items
 // ---------------------------------------------------------------------------
 
-fn item_row(id: String, gallery_id: &str, input: ItemInput, now: i64) -> Item {
+fn item_row(id: GalleryItemId, gallery_id: &GalleryId, input: ItemInput, now: i64) -> Item {
     Item {
         id,
-        gallery_id: gallery_id.to_string(),
+        gallery_id: gallery_id.clone(),
         kind: input.kind,
         title: input.title,
         url: input.url,
@@ -175,7 +175,12 @@ pub async fn create_item(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResu
     let body = caller.write_body(req).await?;
     let input = ItemInput::parse(&body)?;
     let g = load(ctx, caller, id).await?;
-    let mut it = item_row(new_id("itm", &random_bytes::<16>()), &g.id, input, ctx.now);
+    let mut it = item_row(
+        GalleryItemId::new(&random_bytes::<16>()),
+        &g.id,
+        input,
+        ctx.now,
+    );
     match store::insert_item(&ctx.db()?, &caller.workspace_id, &it, MAX_ITEMS).await? {
         Some(position) => {
             it.position = position;
@@ -252,7 +257,7 @@ pub async fn reorder(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<R
     let existing: Vec<String> = store::items(&db, &g.id)
         .await?
         .into_iter()
-        .map(|i| i.id)
+        .map(|i| i.id.to_string())
         .collect();
     check_reorder(&ids, &existing)?;
     store::reorder(&db, &g.id, &ids, ctx.now).await?;

@@ -1,7 +1,7 @@
 //! `/api/v1/groups`: link groups (xiaomark's `group_id`).
 
+use edgelink_core::ids::GroupId;
 use edgelink_core::input::Fields;
-use edgelink_core::secrets::new_id;
 use edgelink_core::{ApiError, ApiResult};
 use worker::{Request, Response};
 
@@ -20,7 +20,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     let body = caller.write_body(req).await?;
     let f = Fields::only(&body, &["name", "description"])?;
     let g = Group {
-        id: new_id("grp", &random_bytes::<16>()),
+        id: GroupId::new(&random_bytes::<16>()),
         workspace_id: caller.workspace_id.clone(),
         name: f.required_string("name", 100)?,
         description: f.nullable_string("description", 1000)?.flatten(),

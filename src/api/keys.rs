@@ -1,9 +1,9 @@
 //! `/api/v1/keys`: list, create (full or read-only), revoke.
 
-use edgelink_core::ids::WorkspaceId;
+use edgelink_core::ids::{ApiKeyId, WorkspaceId};
 use edgelink_core::input::Fields;
 use edgelink_core::plan::KeyScope;
-use edgelink_core::secrets::{new_api_key, new_id, sha256_hex};
+use edgelink_core::secrets::{new_api_key, sha256_hex};
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -64,7 +64,7 @@ pub async fn issue(
 ) -> ApiResult<(ApiKey, String)> {
     let key = new_api_key(&random_bytes::<32>());
     let row = ApiKey {
-        id: new_id("key", &random_bytes::<16>()),
+        id: ApiKeyId::new(&random_bytes::<16>()),
         workspace_id: workspace_id.clone(),
         name: name.to_string(),
         key_hash: sha256_hex(key.as_bytes()),

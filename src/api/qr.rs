@@ -16,11 +16,12 @@
 //! `X-QR-Size-Warning: small` and `X-QR-Recommended-Min-Size` (the
 //! smallest size with 2 px per module); saved-QR answers carry them too.
 
+use edgelink_core::ids::QrCodeId;
 use edgelink_core::input::Fields;
 use edgelink_core::link::Link;
 use edgelink_core::plan::rate_window;
 use edgelink_core::qr::{self, Fit, QrRequest, QrStyle, RenderedQr};
-use edgelink_core::secrets::{new_id, sha256_hex};
+use edgelink_core::secrets::sha256_hex;
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::{json, Map, Value};
@@ -326,7 +327,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         None => None,
     };
     let mut row = QrRow {
-        id: new_id("qr", &random_bytes::<16>()),
+        id: QrCodeId::new(&random_bytes::<16>()),
         workspace_id: caller.workspace_id.clone(),
         name,
         url,

@@ -1,7 +1,7 @@
 //! `/api/v1/webhooks`: subscriptions, a test send and the delivery log.
 //! Delivery itself is in `crate::webhooks`.
 
-use edgelink_core::secrets::new_id;
+use edgelink_core::ids::{DeliveryId, EventId, WebhookId};
 use edgelink_core::webhooks::{self as core_webhooks, WebhookPatch, MAX_PER_WORKSPACE, TEST_EVENT};
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::json;
@@ -28,7 +28,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     let body = caller.write_body(req).await?;
     let p = WebhookPatch::parse(&body, true, ctx.config.webhook_allow_private_targets)?;
     let w = Webhook {
-        id: new_id("wh", &random_bytes::<16>()),
+        id: WebhookId::new(&random_bytes::<16>()),
         workspace_id: caller.workspace_id.clone(),
         name: p.name.unwrap_or_default(),
         url: p.url.map(|u| u.as_str().to_string()).unwrap_or_default(),
@@ -102,8 +102,8 @@ pub async fn test(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
     caller.require_write()?;
     let w = load(ctx, caller, id).await?;
     let db = ctx.db()?;
-    let event_id = new_id("evt", &random_bytes::<16>());
-    let delivery_id = new_id("whd", &random_bytes::<16>());
+    let event_id = EventId::new(&random_bytes::<16>());
+    let delivery_id = DeliveryId::new(&random_bytes::<16>());
     let body = core_webhooks::payload(
         &event_id,
         TEST_EVENT,
@@ -157,8 +157,13 @@ pub async fn delivery(
     id: &str,
     delivery_id: &str,
 ) -> ApiResult<Response> {
-    let d = store::delivery(&ctx.db()?, &caller.workspace_id, id, delivery_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Delivery"))?;
+    let d = store::delivery(
+        &ctx.db()?,
+        &caller.workspace_id,
+        &WebhookId::from(id),
+        delivery_id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("Delivery"))?;
     Ok(ok(d.to_json(true)))
 }

@@ -2,14 +2,14 @@
 
 use super::{first, int, text, write, Owned, WriteResult};
 use edgelink_core::domains::DomainStatus;
-use edgelink_core::ids::WorkspaceId;
+use edgelink_core::ids::{DomainId, WorkspaceId};
 use edgelink_core::ApiResult;
 use serde::Deserialize;
 use worker::D1Database;
 
 #[derive(Deserialize)]
 pub struct Domain {
-    pub id: String,
+    pub id: DomainId,
     pub workspace_id: WorkspaceId,
     pub domain: String,
     pub verification_token: String,
@@ -52,7 +52,7 @@ pub async fn insert(db: &D1Database, d: &Domain, max: i64) -> WriteResult<bool> 
 }
 
 /// Marks it verified; false when it already was (so the event is raised once).
-pub async fn mark_verified(db: &D1Database, id: &str, now: i64) -> ApiResult<bool> {
+pub async fn mark_verified(db: &D1Database, id: &DomainId, now: i64) -> ApiResult<bool> {
     Ok(super::run(
         db,
         "UPDATE domains SET verified = 1, verified_at = ?2 WHERE id = ?1 AND verified = 0",

@@ -3,14 +3,14 @@
 use super::row_args;
 use super::{all, delete_with_children, first, int, run, text, write, Owned, WriteResult};
 use edgelink_core::galleries::ItemInput;
-use edgelink_core::ids::WorkspaceId;
+use edgelink_core::ids::{GalleryId, GalleryItemId, WorkspaceId};
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Gallery {
-    pub id: String,
+    pub id: GalleryId,
     pub workspace_id: WorkspaceId,
     pub slug: String,
     pub title: String,
@@ -25,8 +25,8 @@ pub struct Gallery {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Item {
-    pub id: String,
-    pub gallery_id: String,
+    pub id: GalleryItemId,
+    pub gallery_id: GalleryId,
     #[serde(rename = "type")]
     pub kind: String,
     pub title: Option<String>,
@@ -116,7 +116,7 @@ pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<
     .await
 }
 
-pub async fn items(db: &D1Database, gallery_id: &str) -> ApiResult<Vec<Item>> {
+pub async fn items(db: &D1Database, gallery_id: &GalleryId) -> ApiResult<Vec<Item>> {
     all(
         db,
         &format!(
@@ -127,7 +127,7 @@ pub async fn items(db: &D1Database, gallery_id: &str) -> ApiResult<Vec<Item>> {
     .await
 }
 
-pub async fn item(db: &D1Database, gallery_id: &str, id: &str) -> ApiResult<Option<Item>> {
+pub async fn item(db: &D1Database, gallery_id: &GalleryId, id: &str) -> ApiResult<Option<Item>> {
     first(
         db,
         &format!("SELECT {ITEM_COLUMNS} FROM gallery_items WHERE id = ?1 AND gallery_id = ?2"),
@@ -170,7 +170,7 @@ pub async fn update_item(db: &D1Database, it: &Item) -> ApiResult<bool> {
     Ok(run(db, sql, &row_args(it, ITEM_FIELDS)).await? > 0)
 }
 
-pub async fn delete_item(db: &D1Database, gallery_id: &str, id: &str) -> ApiResult<bool> {
+pub async fn delete_item(db: &D1Database, gallery_id: &GalleryId, id: &str) -> ApiResult<bool> {
     Ok(run(
         db,
         "DELETE FROM gallery_items WHERE id = ?1 AND gallery_id = ?2",
@@ -181,7 +181,12 @@ pub async fn delete_item(db: &D1Database, gallery_id: &str, id: &str) -> ApiResu
 }
 
 /// Positions 0.. in the order given (one statement: the ids as JSON).
-pub async fn reorder(db: &D1Database, gallery_id: &str, ids: &[String], now: i64) -> ApiResult<()> {
+pub async fn reorder(
+    db: &D1Database,
+    gallery_id: &GalleryId,
+    ids: &[String],
+    now: i64,
+) -> ApiResult<()> {
     run(
         db,
         "UPDATE gallery_items SET position = (SELECT CAST(j.key AS INTEGER) FROM json_each(?2) j \

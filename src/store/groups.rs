@@ -2,14 +2,14 @@
 
 use super::{insert_row, row_args};
 use super::{run, Owned};
-use edgelink_core::ids::WorkspaceId;
+use edgelink_core::ids::{GroupId, WorkspaceId};
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 #[derive(Deserialize, Serialize)]
 pub struct Group {
-    pub id: String,
+    pub id: GroupId,
     pub workspace_id: WorkspaceId,
     pub name: String,
     pub description: Option<String>,

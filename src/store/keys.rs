@@ -3,7 +3,7 @@
 
 use super::insert_row;
 use super::{int, run, stmt, text, Owned};
-use edgelink_core::ids::WorkspaceId;
+use edgelink_core::ids::{ApiKeyId, WorkspaceId};
 use edgelink_core::plan::{KeyScope, Plan};
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 #[derive(Deserialize, Serialize)]
 pub struct ApiKey {
-    pub id: String,
+    pub id: ApiKeyId,
     pub workspace_id: WorkspaceId,
     pub name: String,
     pub key_hash: String,
@@ -33,7 +33,7 @@ owned_fns!(ApiKey: get, list);
 /// A key row joined with its workspace's plan, as authentication needs it.
 #[derive(Deserialize)]
 pub struct KeyAuth {
-    pub id: String,
+    pub id: ApiKeyId,
     pub workspace_id: WorkspaceId,
     pub key_hash: String,
     pub scope: KeyScope,
@@ -65,7 +65,7 @@ pub async fn revoke(db: &D1Database, workspace_id: &str, id: &str, now: i64) -> 
     Ok(n > 0)
 }
 
-pub async fn touch(db: &D1Database, id: &str, now: i64) -> ApiResult<()> {
+pub async fn touch(db: &D1Database, id: &ApiKeyId, now: i64) -> ApiResult<()> {
     // Minute resolution is enough and keeps this write rare.
     run(
         db,

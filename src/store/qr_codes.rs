@@ -6,7 +6,7 @@
 
 use super::{insert_row, row_args};
 use super::{opt_text, page, run, text, Owned};
-use edgelink_core::ids::WorkspaceId;
+use edgelink_core::ids::{QrCodeId, WorkspaceId};
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
@@ -14,7 +14,7 @@ use worker::D1Database;
 /// One row, with the tied link's current domain and slug (when it exists).
 #[derive(Deserialize, Serialize)]
 pub struct QrRow {
-    pub id: String,
+    pub id: QrCodeId,
     pub workspace_id: WorkspaceId,
     pub name: String,
     /// The data the user gave (required without a link).

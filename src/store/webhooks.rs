@@ -5,7 +5,7 @@ use super::row_args;
 use super::{
     all, delete_with_children, first, int, opt_int, opt_text, page, run, stmt, text, Owned,
 };
-use edgelink_core::ids::WorkspaceId;
+use edgelink_core::ids::{DeliveryId, EventId, WebhookId, WorkspaceId};
 use edgelink_core::webhooks::AttemptResult;
 use edgelink_core::ApiResult;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Webhook {
-    pub id: String,
+    pub id: WebhookId,
     pub workspace_id: WorkspaceId,
     pub name: String,
     pub url: String,
@@ -75,7 +75,7 @@ pub async fn delete(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<
 
 #[derive(Deserialize)]
 pub struct IdRow {
-    pub id: String,
+    pub id: DeliveryId,
 }
 
 /// One delivery row per active webhook of `?1` subscribed to `?2` (or
@@ -85,10 +85,10 @@ pub async fn queue_event(
     db: &D1Database,
     workspace_id: &str,
     event: &str,
-    event_id: &str,
+    event_id: &EventId,
     payload: &str,
     now: i64,
-) -> ApiResult<Vec<String>> {
+) -> ApiResult<Vec<DeliveryId>> {
     let rows: Vec<IdRow> = all(
         db,
         "INSERT OR IGNORE INTO webhook_deliveries \
@@ -157,10 +157,10 @@ pub fn unsent_stmt(db: &D1Database, event_ids_json: &str) -> ApiResult<D1Prepare
 /// A single delivery to one webhook (the `test` endpoint).
 pub async fn insert_delivery(
     db: &D1Database,
-    id: &str,
+    id: &DeliveryId,
     w: &Webhook,
     event: &str,
-    event_id: &str,
+    event_id: &EventId,
     payload: &str,
     now: i64,
 ) -> ApiResult<()> {
@@ -176,8 +176,8 @@ pub async fn insert_delivery(
 /// A delivery claimed for one attempt, with its webhook.
 #[derive(Deserialize)]
 pub struct Claimed {
-    pub id: String,
-    pub webhook_id: String,
+    pub id: DeliveryId,
+    pub webhook_id: WebhookId,
     pub event: String,
     pub payload: String,
     pub attempts: i64,
@@ -189,7 +189,7 @@ pub struct Claimed {
 /// again by the Queue's own redelivery of that message.
 pub async fn claim(
     db: &D1Database,
-    id: &str,
+    id: &DeliveryId,
     attempt: u32,
     now: i64,
     stale_before: i64,
@@ -206,7 +206,7 @@ pub async fn claim(
 }
 
 /// Any webhook by id (the delivery path has no caller).
-pub async fn get_any(db: &D1Database, id: &str) -> ApiResult<Option<Webhook>> {
+pub async fn get_any(db: &D1Database, id: &WebhookId) -> ApiResult<Option<Webhook>> {
     first(
         db,
         &format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1"),
@@ -219,7 +219,7 @@ pub async fn get_any(db: &D1Database, id: &str) -> ApiResult<Option<Webhook>> {
 /// attempt at `next_at`) or failed.
 pub async fn record(
     db: &D1Database,
-    id: &str,
+    id: &DeliveryId,
     result: &AttemptResult,
     status: &str,
     next_at: Option<i64>,
@@ -248,10 +248,10 @@ pub async fn record(
 
 #[derive(Deserialize)]
 pub struct Delivery {
-    pub id: String,
-    pub webhook_id: String,
+    pub id: DeliveryId,
+    pub webhook_id: WebhookId,
     pub event: String,
-    pub event_id: String,
+    pub event_id: EventId,
     /// The signed body, as sent on every attempt.
     pub payload: String,
     /// `pending`, `success` or `failed`.
@@ -277,7 +277,7 @@ const DELIVERY_COLUMNS: &str = "id, webhook_id, event, event_id, payload, status
 pub async fn deliveries(
     db: &D1Database,
     workspace_id: &str,
-    webhook_id: &str,
+    webhook_id: &WebhookId,
     status: Option<&str>,
     limit: i64,
     offset: i64,
@@ -298,7 +298,7 @@ pub async fn deliveries(
 pub async fn delivery(
     db: &D1Database,
     workspace_id: &str,
-    webhook_id: &str,
+    webhook_id: &WebhookId,
     id: &str,
 ) -> ApiResult<Option<Delivery>> {
     first(
@@ -315,7 +315,7 @@ pub async fn delivery(
 /// A pending delivery whose next attempt is overdue (see `sweep`).
 #[derive(Deserialize)]
 pub struct Overdue {
-    pub id: String,
+    pub id: DeliveryId,
     pub attempts: i64,
     pub last_attempt_at: Option<i64>,
     pub next_attempt_at: i64,
