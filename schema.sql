@@ -181,7 +181,15 @@ CREATE TABLE IF NOT EXISTS webhooks (
   secret        TEXT NOT NULL,
   is_active     INTEGER NOT NULL DEFAULT 1,
   created_at    INTEGER NOT NULL,
-  updated_at    INTEGER NOT NULL
+  updated_at    INTEGER NOT NULL,
+  -- After a rotation the old secret also signs until this time (24 h).
+  previous_secret            TEXT,
+  previous_secret_expires_at INTEGER,
+  -- Failed deliveries in a row, the time of the first, and why the
+  -- platform switched the webhook off (NULL if its owner did, or never).
+  failure_streak  INTEGER NOT NULL DEFAULT 0,
+  failing_since   INTEGER,
+  disabled_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS webhooks_workspace ON webhooks (workspace_id, created_at);
 

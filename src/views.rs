@@ -103,7 +103,7 @@ impl Item {
 }
 
 impl Webhook {
-    /// The API shape; the secret only when it is first created.
+    /// The API shape; the secret only when it is issued (create, rotate).
     pub fn to_json(&self, with_secret: bool) -> Value {
         let mut v = json!({
             "id": self.id,
@@ -111,6 +111,8 @@ impl Webhook {
             "url": self.url,
             "events": self.event_list(),
             "isActive": self.is_active != 0,
+            "disabledReason": self.disabled_reason,
+            "previousSecretExpiresAt": self.previous_secret_expires_at.map(format_rfc3339),
             "createdAt": format_rfc3339(self.created_at),
             "updatedAt": format_rfc3339(self.updated_at),
         });

@@ -240,6 +240,13 @@ async fn run_attempt(
         done_at,
     )
     .await?;
+    // A finished delivery counts for or against its webhook (not while
+    // it is off: `count_outcome` only counts active ones).
+    if status != "pending" {
+        if let Some(h) = &hook {
+            count_outcome(db, h, status == "success", done_at).await?;
+        }
+    }
     console_log!(
         "webhooks: {} {} attempt {attempts} → {status} ({:?} {:?})",
         job.id,
@@ -248,6 +255,26 @@ async fn run_attempt(
         result.error
     );
     Ok(next)
+}
+
+/// Extends or ends the webhook's run of failures; past 50 in a row or 3
+/// days, switches it off with the reason.
+async fn count_outcome(
+    db: &D1Database,
+    hook: &Webhook,
+    success: bool,
+    now: i64,
+) -> edgelink_core::ApiResult<()> {
+    let Some(streak) = store::count_outcome(db, &hook.id, success, now).await? else {
+        return Ok(());
+    };
+    if let Some(reason) =
+        core_webhooks::disable_reason(streak.failure_streak, streak.failing_since, now)
+    {
+        console_log!("webhooks: {} disabled: {}", hook.id, reason.as_str());
+        store::disable(db, &hook.id, reason.as_str(), now).await?;
+    }
+    Ok(())
 }
 
 /// One attempt at a live webhook: the target is checked against the
@@ -288,8 +315,14 @@ async fn send(hook: &Webhook, job: &Claimed) -> AttemptResult {
     let timestamp = started / 1000;
     // Standard Webhooks: the delivery id is the message id (the same on
     // every attempt); the timestamp is this attempt's.
+    let secrets = core_webhooks::signing_secrets(
+        &hook.secret,
+        hook.previous_secret.as_deref(),
+        hook.previous_secret_expires_at,
+        started,
+    );
     let standard =
-        core_webhooks::standard_signature(&hook.secret, &job.id, timestamp, job.payload.as_bytes());
+        core_webhooks::standard_signatures(&secrets, &job.id, timestamp, job.payload.as_bytes());
     for (k, v) in [
         ("Content-Type", "application/json"),
         ("User-Agent", USER_AGENT),

@@ -61,14 +61,22 @@ export function migrationStatements() {
     .map((f) => ({ name: f, statements: unstable_splitSqlQuery(readFileSync(path.join(dir, f), "utf8")) }));
 }
 
-/** Applies migrations/ to a D1 binding and records them as wrangler does. */
-export async function applyMigrations(db) {
+/**
+ * Applies migrations/ to a D1 binding and records them as wrangler does:
+ * each one once, skipping those `d1_migrations` lists (`upTo`: stop after
+ * that file).
+ */
+export async function applyMigrations(db, { upTo } = {}) {
   await db
     .prepare(
       "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
     )
     .run();
+  const { results } = await db.prepare("SELECT name FROM d1_migrations").all();
+  const applied = new Set(results.map((r) => r.name));
   for (const m of migrationStatements()) {
+    if (upTo && m.name > upTo) break;
+    if (applied.has(m.name)) continue;
     for (const stmt of m.statements) await db.prepare(stmt).run();
     await db.prepare("INSERT INTO d1_migrations (name) VALUES (?1)").bind(m.name).run();
   }

@@ -7,14 +7,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_splitSqlQuery } from "wrangler";
-import { applyMigrations, root } from "./helpers.mjs";
+import { applyMigrations, migrationStatements, root } from "./helpers.mjs";
 
 const mf = new Miniflare(
   convertV4MiniflareOptions({
     modules: true,
     script: "export default { fetch() { return new Response(''); } }",
     compatibilityDate: "2025-09-01",
-    d1Databases: ["MIGRATED", "SCHEMA"],
+    d1Databases: ["MIGRATED", "SCHEMA", "UPGRADED"],
   }),
 );
 after(() => mf.dispose());
@@ -54,9 +54,25 @@ test("migrations/ and schema.sql give the same tables, columns and indexes", asy
   assert.deepEqual(a, b);
 });
 
-test("migrations apply twice without change (a database from schema.sql upgrades in place)", async () => {
-  const schema = await mf.getD1Database("SCHEMA");
-  const before = await describe(schema);
-  await applyMigrations(schema);
-  assert.deepEqual(await describe(schema), before);
+test("a database at the first migration upgrades in place to schema.sql, and a second run changes nothing", async () => {
+  // Later migrations ALTER tables, which SQLite cannot repeat: like
+  // wrangler, the runner applies each file once (d1_migrations).
+  const db = await mf.getD1Database("UPGRADED");
+  const [first] = migrationStatements();
+  await applyMigrations(db, { upTo: first.name });
+  await db.prepare("INSERT INTO workspaces (id, name, plan, created_at) VALUES ('ws_old', 'Old', 'free', 0)").run();
+  await db
+    .prepare(
+      "INSERT INTO webhooks (id, workspace_id, name, url, events, secret, is_active, created_at, updated_at) " +
+        "VALUES ('wh_old', 'ws_old', 'Old', 'https://a.example/', '[\"*\"]', 'whsec_x', 1, 0, 0)",
+    )
+    .run();
+  await applyMigrations(db);
+  const upgraded = await describe(db);
+  assert.deepEqual(upgraded, await describe(await mf.getD1Database("SCHEMA")));
+  await applyMigrations(db);
+  assert.deepEqual(await describe(db), upgraded);
+  assert.equal((await db.prepare("SELECT name FROM workspaces WHERE id = 'ws_old'").first()).name, "Old", "rows survive");
+  const hook = await db.prepare("SELECT secret, failure_streak, disabled_reason FROM webhooks WHERE id = 'wh_old'").first();
+  assert.deepEqual(hook, { secret: "whsec_x", failure_streak: 0, disabled_reason: null });
 });

@@ -6,59 +6,13 @@
 // package (`standardwebhooks`, used as published).
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import { createHmac } from "node:crypto";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { startWorker, expectError } from "./helpers.mjs";
+import { Receiver, sleep } from "./receiver.mjs";
 
 const SEED_BODY = { name: "Click Tracker", url: "https://your-server.com/webhook", events: ["click", "link.created"] };
 
-/** A local webhook receiver. Paths choose the answer: `/ok/*` 200,
- * `/fail/*` 500, `/flaky/N/*` 500 for the first N requests then 200,
- * `/redirect/*` 302 to `/ok/...`. Every request is recorded by path. */
-class Receiver {
-  constructor() {
-    this.seen = new Map();
-    this.server = http.createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        const body = Buffer.concat(chunks).toString("utf8");
-        const list = this.seen.get(req.url) ?? [];
-        list.push({ method: req.method, headers: req.headers, body });
-        this.seen.set(req.url, list);
-        const [, kind, n] = req.url.split("/");
-        let status = 200;
-        if (kind === "fail") status = 500;
-        if (kind === "flaky" && list.length <= Number(n)) status = 500;
-        if (kind === "redirect") {
-          res.writeHead(302, { Location: "/ok/redirected" });
-          return res.end();
-        }
-        res.writeHead(status, { "Content-Type": "text/plain" });
-        res.end(status === 200 ? "thanks" : "nope");
-      });
-    });
-  }
-  async start() {
-    await new Promise((r) => this.server.listen(0, "127.0.0.1", r));
-    this.base = `http://127.0.0.1:${this.server.address().port}`;
-  }
-  stop() {
-    return new Promise((r) => this.server.close(r));
-  }
-  got(path) {
-    return this.seen.get(path) ?? [];
-  }
-  /** Waits until `path` has at least `n` requests (or `ms` passed). */
-  async waitFor(path, n = 1, ms = 8000) {
-    const end = Date.now() + ms;
-    while (this.got(path).length < n && Date.now() < end) await sleep(50);
-    return this.got(path);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let uniq = 0;
 const path = (kind) => `/${kind}/${++uniq}`;
 

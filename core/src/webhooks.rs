@@ -297,6 +297,75 @@ pub fn standard_signature(secret: &str, webhook_id: &str, timestamp: i64, body: 
     format!("v1,{}", base64_encode(&mac))
 }
 
+/// How long a rotated-out secret keeps signing deliveries next to the new
+/// one, so receivers can switch without dropping a delivery.
+pub const SECRET_OVERLAP_MS: i64 = 24 * 3_600_000;
+
+/// The secrets a delivery at `now` is signed with: the current one, then
+/// the previous one while its overlap lasts.
+pub fn signing_secrets<'a>(
+    current: &'a str,
+    previous: Option<&'a str>,
+    previous_until: Option<i64>,
+    now: i64,
+) -> Vec<&'a str> {
+    let mut out = vec![current];
+    if let (Some(p), Some(until)) = (previous, previous_until) {
+        if now < until {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `webhook-signature` under every secret in force, space-separated as
+/// Standard Webhooks allows (a receiver accepts any one that verifies).
+pub fn standard_signatures(
+    secrets: &[&str],
+    webhook_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
+    secrets
+        .iter()
+        .map(|s| standard_signature(s, webhook_id, timestamp, body))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A webhook is switched off after this many failed deliveries in a row…
+pub const DISABLE_AFTER_FAILURES: i64 = 50;
+/// …or when every delivery has failed for this long.
+pub const DISABLE_AFTER_FAILING_MS: i64 = 3 * 86_400_000;
+
+/// Why a webhook was switched off by the platform (not by its owner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisabledReason {
+    ConsecutiveFailures,
+    FailingForDays,
+}
+
+impl DisabledReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisabledReason::ConsecutiveFailures => "50 deliveries in a row failed",
+            DisabledReason::FailingForDays => "every delivery failed for 3 days",
+        }
+    }
+}
+
+/// After a failed delivery: `streak` failures in a row, the first of them
+/// at `failing_since`. `Some` when the webhook must be switched off.
+pub fn disable_reason(streak: i64, failing_since: i64, now: i64) -> Option<DisabledReason> {
+    if streak >= DISABLE_AFTER_FAILURES {
+        Some(DisabledReason::ConsecutiveFailures)
+    } else if now - failing_since >= DISABLE_AFTER_FAILING_MS {
+        Some(DisabledReason::FailingForDays)
+    } else {
+        None
+    }
+}
+
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Standard base64 (RFC 4648 §4) with `=` padding.
@@ -828,5 +897,53 @@ mod tests {
         assert!(!r(Some(500)).ok());
         assert!(!r(None).ok());
         assert_eq!(truncate_response(&"é".repeat(2000)).chars().count(), 1024);
+    }
+
+    #[test]
+    fn a_rotated_secret_signs_until_its_overlap_ends() {
+        let until = 1_000 + SECRET_OVERLAP_MS;
+        assert_eq!(
+            signing_secrets("new", Some("old"), Some(until), 1_000),
+            vec!["new", "old"]
+        );
+        assert_eq!(
+            signing_secrets("new", Some("old"), Some(until), until - 1),
+            vec!["new", "old"]
+        );
+        assert_eq!(
+            signing_secrets("new", Some("old"), Some(until), until),
+            vec!["new"]
+        );
+        assert_eq!(signing_secrets("new", None, None, 0), vec!["new"]);
+        let a = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let b = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let both = standard_signatures(&[a, b], "msg_1", 5, b"{}");
+        assert_eq!(
+            both,
+            format!(
+                "{} {}",
+                standard_signature(a, "msg_1", 5, b"{}"),
+                standard_signature(b, "msg_1", 5, b"{}")
+            )
+        );
+    }
+
+    #[test]
+    fn failing_webhooks_are_disabled_after_50_or_3_days() {
+        let day = 86_400_000;
+        assert_eq!(disable_reason(1, 0, day), None);
+        assert_eq!(disable_reason(49, 0, 3 * day - 1), None);
+        assert_eq!(
+            disable_reason(50, 0, 0),
+            Some(DisabledReason::ConsecutiveFailures)
+        );
+        assert_eq!(
+            disable_reason(2, 0, 3 * day),
+            Some(DisabledReason::FailingForDays)
+        );
+        assert_eq!(
+            DisabledReason::FailingForDays.as_str(),
+            "every delivery failed for 3 days"
+        );
     }
 }

@@ -18,6 +18,7 @@ pub fn routes() -> Vec<Route> {
     let mut all = crate::crud!("/api/v1/webhooks", "Webhook", "Webhooks": list create get update delete);
     all.extend([
         Route::key(Method::Post, "/api/v1/webhooks/{id}/test", "testWebhook", |x, c, r| Box::pin(test(x, c, &r.params[0]))),
+        Route::key(Method::Post, "/api/v1/webhooks/{id}/rotate-secret", "rotateWebhookSecret", |x, c, r| Box::pin(rotate_secret(x, c, &r.params[0]))),
         Route::key(Method::Get, "/api/v1/webhooks/{id}/deliveries", "listWebhookDeliveries", |x, c, r| Box::pin(deliveries(x, c, r))),
         Route::key(Method::Get, "/api/v1/webhooks/{id}/deliveries/{deliveryId}", "getWebhookDelivery", |x, c, r| Box::pin(delivery(x, c, &r.params[0], &r.params[1]))),
     ]);
@@ -37,6 +38,9 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         is_active: p.is_active.unwrap_or(true) as i64,
         created_at: ctx.now,
         updated_at: ctx.now,
+        previous_secret: None,
+        previous_secret_expires_at: None,
+        disabled_reason: None,
     };
     if !store::insert(&ctx.db()?, &w, MAX_PER_WORKSPACE).await? {
         return Err(ApiError::LimitReached(format!(
@@ -79,6 +83,8 @@ pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Re
     }
     if let Some(active) = p.is_active {
         w.is_active = active as i64;
+        // The owner's choice replaces the platform's.
+        w.disabled_reason = None;
     }
     w.updated_at = ctx.now;
     if !store::update(&ctx.db()?, &w).await? {
@@ -93,6 +99,18 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response>
         return Err(ApiError::not_found("Webhook"));
     }
     Ok(no_content())
+}
+
+/// `POST /webhooks/{id}/rotate-secret`: a new secret, shown once; the old
+/// one signs too (a second `webhook-signature` entry) for 24 hours.
+pub async fn rotate_secret(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
+    caller.require_write()?;
+    let secret = core_webhooks::new_secret(&random_bytes::<32>());
+    let until = ctx.now + core_webhooks::SECRET_OVERLAP_MS;
+    let w = store::rotate_secret(&ctx.db()?, &caller.workspace_id, id, &secret, until, ctx.now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Webhook"))?;
+    Ok(ok(w.to_json(true)))
 }
 
 /// `POST /webhooks/{id}/test`: sends a signed `webhook.test` event now

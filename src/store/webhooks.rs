@@ -23,6 +23,11 @@ pub struct Webhook {
     pub is_active: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The rotated-out secret, signing too until `previous_secret_expires_at`.
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    /// Set when the platform switched the webhook off after failures.
+    pub disabled_reason: Option<String>,
 }
 
 impl Webhook {
@@ -31,8 +36,8 @@ impl Webhook {
     }
 }
 
-const COLUMNS: &str =
-    "id, workspace_id, name, url, events, secret, is_active, created_at, updated_at";
+const COLUMNS: &str = "id, workspace_id, name, url, events, secret, is_active, created_at, \
+    updated_at, previous_secret, previous_secret_expires_at, disabled_reason";
 
 impl Owned for Webhook {
     const TABLE: &'static str = "webhooks";
@@ -46,16 +51,91 @@ pub async fn insert(db: &D1Database, w: &Webhook, max: i64) -> ApiResult<bool> {
     let mut args = row_args(w, COLUMNS);
     args.push(int(max));
     let sql = format!(
-        "INSERT INTO webhooks ({COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
-         WHERE (SELECT COUNT(*) FROM webhooks WHERE workspace_id = ?2) < ?10"
+        "INSERT INTO webhooks ({COLUMNS}) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 \
+         WHERE (SELECT COUNT(*) FROM webhooks WHERE workspace_id = ?2) < ?13"
     );
     Ok(run(db, &sql, &args).await? > 0)
 }
 
+/// Writes the editable fields. Switching a webhook back on clears its
+/// failure record, so it gets a fresh 50 deliveries / 3 days.
 pub async fn update(db: &D1Database, w: &Webhook) -> ApiResult<bool> {
     let sql = "UPDATE webhooks SET name = ?3, url = ?4, events = ?5, is_active = ?7, \
-         updated_at = ?9 WHERE id = ?1 AND workspace_id = ?2";
+           updated_at = ?9, disabled_reason = ?12, \
+           failure_streak = CASE WHEN ?7 = 1 AND is_active = 0 THEN 0 ELSE failure_streak END, \
+           failing_since = CASE WHEN ?7 = 1 AND is_active = 0 THEN NULL ELSE failing_since END \
+         WHERE id = ?1 AND workspace_id = ?2";
     Ok(run(db, sql, &row_args(w, COLUMNS)).await? > 0)
+}
+
+/// Replaces the secret; the old one keeps signing until `overlap_until`.
+pub async fn rotate_secret(
+    db: &D1Database,
+    workspace_id: &str,
+    id: &str,
+    secret: &str,
+    overlap_until: i64,
+    now: i64,
+) -> ApiResult<Option<Webhook>> {
+    first(
+        db,
+        &format!(
+            "UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?4, \
+               secret = ?3, updated_at = ?5 \
+             WHERE id = ?1 AND workspace_id = ?2 RETURNING {COLUMNS}"
+        ),
+        &[text(id), text(workspace_id), text(secret), int(overlap_until), int(now)],
+    )
+    .await
+}
+
+/// A webhook's run of failed deliveries, after one more failure.
+#[derive(Deserialize)]
+pub struct FailureStreak {
+    pub failure_streak: i64,
+    pub failing_since: i64,
+}
+
+/// Counts a finished delivery against the webhook: a success ends the
+/// run of failures; a failure extends it (`None` if the webhook is gone
+/// or already off).
+pub async fn count_outcome(
+    db: &D1Database,
+    id: &WebhookId,
+    success: bool,
+    now: i64,
+) -> ApiResult<Option<FailureStreak>> {
+    if success {
+        run(
+            db,
+            "UPDATE webhooks SET failure_streak = 0, failing_since = NULL \
+             WHERE id = ?1 AND failure_streak <> 0",
+            &[text(id)],
+        )
+        .await?;
+        return Ok(None);
+    }
+    first(
+        db,
+        "UPDATE webhooks SET failure_streak = failure_streak + 1, \
+           failing_since = COALESCE(failing_since, ?2) \
+         WHERE id = ?1 AND is_active = 1 RETURNING failure_streak, failing_since",
+        &[text(id), int(now)],
+    )
+    .await
+}
+
+/// Switches a failing webhook off, saying why.
+pub async fn disable(db: &D1Database, id: &WebhookId, reason: &str, now: i64) -> ApiResult<()> {
+    run(
+        db,
+        "UPDATE webhooks SET is_active = 0, disabled_reason = ?2, updated_at = ?3 \
+         WHERE id = ?1 AND is_active = 1",
+        &[text(id), text(reason), int(now)],
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Deletes the webhook and its delivery log in one transaction.
