@@ -107,9 +107,16 @@ pub async fn rotate_secret(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Re
     caller.require_write()?;
     let secret = core_webhooks::new_secret(&random_bytes::<32>());
     let until = ctx.now + core_webhooks::SECRET_OVERLAP_MS;
-    let w = store::rotate_secret(&ctx.db()?, &caller.workspace_id, id, &secret, until, ctx.now)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Webhook"))?;
+    let w = store::rotate_secret(
+        &ctx.db()?,
+        &caller.workspace_id,
+        id,
+        &secret,
+        until,
+        ctx.now,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("Webhook"))?;
     Ok(ok(w.to_json(true)))
 }
 

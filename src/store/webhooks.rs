@@ -85,7 +85,13 @@ pub async fn rotate_secret(
                secret = ?3, updated_at = ?5 \
              WHERE id = ?1 AND workspace_id = ?2 RETURNING {COLUMNS}"
         ),
-        &[text(id), text(workspace_id), text(secret), int(overlap_until), int(now)],
+        &[
+            text(id),
+            text(workspace_id),
+            text(secret),
+            int(overlap_until),
+            int(now),
+        ],
     )
     .await
 }
