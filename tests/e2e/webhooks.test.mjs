@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { createHmac } from "node:crypto";
+import { Webhook } from "standardwebhooks";
 import { startApp, launchBrowser, collectConsoleErrors, checkAxe, screenshot, waitFor } from "./harness.mjs";
 import { openScreen, quiet, checkAxeThemes } from "./screens.mjs";
 
@@ -178,5 +179,59 @@ test("a failing target: the test says so, the log shows it as failed; delete ask
   const left = (await app.w.api("GET", "/api/v1/webhooks", { key })).body.data.map((x) => x.name);
   assert.deepEqual(left, ["Click tracker"]);
   con.assertNone("webhooks failing");
+  await page.close();
+});
+
+test("a webhook switched off after failures says why and switches back on; rotating shows the new secret once", async () => {
+  const h = await app.w.api("POST", "/api/v1/webhooks", {
+    key,
+    body: { name: "Rotating", url: `${target}/rotating`, events: ["link.created"] },
+  });
+  assert.equal(h.status, 201);
+  const id = h.body.data.id;
+  const oldSecret = h.body.data.secret;
+  // The state the delivery consumer leaves after 50 failures in a row
+  // (tests/webhook-lifecycle.test.mjs drives that through the queue).
+  await app.w.db
+    .prepare("UPDATE webhooks SET is_active = 0, failure_streak = 50, disabled_reason = '50 deliveries in a row failed' WHERE id = ?1")
+    .bind(id)
+    .run();
+  const page = await browser.newPage();
+  const con = collectConsoleErrors(page);
+  await openScreen(page, app.base, key, `/webhooks/${id}`);
+  await page.getByRole("heading", { level: 1, name: "Rotating" }).waitFor();
+  await page.getByText("Switched off automatically: 50 deliveries in a row failed").waitFor();
+  await screenshot(page, "webhook-auto-disabled", { prepare: quiet });
+  await page.getByRole("checkbox", { name: /^Enabled/ }).check();
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await waitFor(async () => (await app.w.api("GET", `/api/v1/webhooks/${id}`, { key })).body.data.isActive, {
+    label: "enabled again",
+  });
+  assert.equal((await app.w.api("GET", `/api/v1/webhooks/${id}`, { key })).body.data.disabledReason, null);
+
+  await page.reload();
+  await page.getByRole("heading", { level: 1, name: "Rotating" }).waitFor();
+  assert.equal(await page.getByText("Switched off automatically").count(), 0);
+  await page.getByRole("button", { name: "Rotate secret" }).click();
+  const dialog = page.getByRole("dialog", { name: "Rotate the signing secret?" });
+  await dialog.getByRole("button", { name: "Rotate" }).click();
+  const box = page.getByRole("region", { name: "New signing secret" });
+  await box.waitFor();
+  const secret = await box.getByTestId("secret").innerText();
+  assert.match(secret, /^whsec_[0-9A-Za-z+/]{32}$/);
+  assert.notEqual(secret, oldSecret);
+  await checkAxeThemes(page, "webhook rotate");
+  await screenshot(page, "webhook-rotated", { prepare: quiet });
+  await box.getByRole("button", { name: "I have copied it" }).click();
+  await page.getByText(/The previous secret also signs until/).waitFor();
+
+  // A test send is signed with both secrets; each verifies alone.
+  await page.getByRole("button", { name: "Send test to Rotating" }).click();
+  await waitFor(() => received.some((r) => r.path === "/rotating"), { label: "test delivered" });
+  const got = received.find((r) => r.path === "/rotating");
+  assert.equal(got.headers["webhook-signature"].split(" ").length, 2);
+  assert.ok(new Webhook(secret).verify(got.body, got.headers));
+  assert.ok(new Webhook(oldSecret).verify(got.body, got.headers));
+  con.assertNone("webhook rotate");
   await page.close();
 });

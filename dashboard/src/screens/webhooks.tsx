@@ -28,6 +28,9 @@ export interface Webhook {
   url: string;
   events: string[];
   isActive: boolean;
+  /** Set when the platform switched it off after failed deliveries. */
+  disabledReason: string | null;
+  previousSecretExpiresAt: string | null;
   createdAt: string;
   updatedAt: string;
   secret?: string;
@@ -180,8 +183,9 @@ function WebhookCard({ hook, onDelete }: { hook: Webhook; onDelete: () => void }
         <h3>
           <a href={`#/webhooks/${wid(w.id)}`}>{title}</a>
         </h3>
-        {w.isActive ? <Badge kind="ok">Enabled</Badge> : <Badge kind="off">Disabled</Badge>}
+        <StatusBadge hook={w} />
       </div>
+      <DisabledNote hook={w} />
       {w.name && <p class="mono break small">{w.url}</p>}
       <EventChips events={w.events} />
       <ActiveToggle hook={w} onChange={setW} />
@@ -195,6 +199,78 @@ function WebhookCard({ hook, onDelete }: { hook: Webhook; onDelete: () => void }
         </Button>
       </div>
     </li>
+  );
+}
+
+function StatusBadge({ hook }: { hook: Webhook }) {
+  return hook.isActive ? <Badge kind="ok">Enabled</Badge> : <Badge kind="off">Disabled</Badge>;
+}
+
+/** Why the platform switched a webhook off, and how to switch it back on. */
+function DisabledNote({ hook }: { hook: Webhook }) {
+  if (hook.isActive || !hook.disabledReason) return null;
+  return (
+    <p class="alert alert-warn">
+      Switched off automatically: {hook.disabledReason}. Fix the receiver, then turn “Enabled” back on.
+    </p>
+  );
+}
+
+/** A new signing secret, shown once; the old one keeps signing for 24 h. */
+function RotateSecret({ hook, onRotated }: { hook: Webhook; onRotated: () => void }) {
+  const { toast } = useApp();
+  const [asking, setAsking] = useState(false);
+  const [fresh, setFresh] = useState<Webhook | null>(null);
+  const rotate = useAction(async () => {
+    const w = await api<Webhook>("POST", `/api/v1/webhooks/${wid(hook.id)}/rotate-secret`);
+    setAsking(false);
+    setFresh(w);
+    toast("New signing secret issued.");
+  });
+  const overlap = hook.previousSecretExpiresAt && Date.parse(hook.previousSecretExpiresAt) > Date.now();
+  return (
+    <div class="card">
+      <h2 class="card-title">Signing secret</h2>
+      <p class="muted">
+        Rotating issues a new secret. For 24 hours deliveries are signed with both the new and the old one (two entries
+        in <code>webhook-signature</code>), so your receiver can switch without missing a delivery.
+      </p>
+      {overlap && (
+        <p class="small">The previous secret also signs until {new Date(hook.previousSecretExpiresAt!).toLocaleString()}.</p>
+      )}
+      {fresh?.secret && (
+        <OnceSecret
+          label="New signing secret"
+          value={fresh.secret}
+          onDismiss={() => {
+            setFresh(null);
+            onRotated();
+          }}
+        />
+      )}
+      <div class="acts">
+        <Button
+          write
+          onClick={() => {
+            rotate.setError(null);
+            setAsking(true);
+          }}
+        >
+          Rotate secret
+        </Button>
+      </div>
+      <ConfirmDialog
+        open={asking}
+        title="Rotate the signing secret?"
+        confirmLabel="Rotate"
+        onConfirm={() => rotate.run()}
+        onClose={() => setAsking(false)}
+        busy={rotate.busy}
+        error={rotate.error}
+      >
+        <p>The old secret keeps signing deliveries for 24 hours, next to the new one.</p>
+      </ConfirmDialog>
+    </div>
   );
 }
 
@@ -418,10 +494,12 @@ function WebhookDetail({ id }: { id: string }) {
           <div class="card">
             <div class="card-head">
               <p class="mono break">{w.url}</p>
-              {w.isActive ? <Badge kind="ok">Enabled</Badge> : <Badge kind="off">Disabled</Badge>}
+              <StatusBadge hook={w} />
             </div>
+            <DisabledNote hook={w} />
             <TestPanel hook={w} onSent={() => setLogTick((t) => t + 1)} />
           </div>
+          <RotateSecret hook={w} onRotated={() => hook.reload()} />
           <WebhookForm key={w.updatedAt} hook={w} onSaved={() => hook.reload()} />
           <DeliveryLog hookId={w.id} tick={logTick} />
           <div class="acts danger-zone">
