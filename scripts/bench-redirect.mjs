@@ -22,6 +22,14 @@
 // Knobs: BENCH_SECONDS (4), BENCH_WARMUP (0.5), BENCH_ROUNDS (3),
 // BENCH_CONNECTIONS ("1,16"), BENCH_LINKS (10000), BENCH_DIAGNOSTICS (1).
 //
+// `--profile [keys]` (BENCH_PROFILE=1 in `npm run bench`) instead takes a
+// V8 CPU profile through workerd's inspector of each side under load
+// (default: the JS and workers-rs constant 302s and ours on the hot path
+// without a click event) and prints CPU time per request by kind (wasm,
+// the wasm-bindgen glue, other JS, V8/workerd native, GC), the floor's
+// extra time over the JS floor, and the top functions. Profiles are saved
+// in target/profiles/*.cpuprofile (Chrome DevTools opens them).
+//
 // Exits non-zero only when a side answers the pre-flight requests wrongly
 // (or the build is missing); ratios below target are reported, never fatal.
 
@@ -49,7 +57,11 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = (env.BENCH_CONNECTIONS ?? "1,16").split(",").map(Number);
 const LINKS = Number(env.BENCH_LINKS ?? 10000);
 const DIAGNOSTICS = (env.BENCH_DIAGNOSTICS ?? "1") !== "0";
-const TARGETS = { cold: 0.9, hot: 0.8 };
+const TARGETS = { cold: 0.9, hot: 0.8, floor: 0.9 };
+const PROFILE_AT = process.argv.indexOf("--profile");
+/** Sides to profile (`--profile a,b`), or null for the throughput run. */
+const PROFILE =
+  PROFILE_AT < 0 ? null : (process.argv[PROFILE_AT + 1] ?? "jsConst,rustConst,oursHotNoEvent").split(",");
 
 // ---------------------------------------------------------------- slugs
 
@@ -235,11 +247,11 @@ const INSTANCES = {
     workers: [{ name: "js-const", modules: true, script: JS_CONST, compatibilityDate: COMPAT }],
     loc: LOCATION_JS,
   },
+  ...(existsSync(path.join(FLOOR, "index_bg.wasm"))
+    ? { rustConst: { label: "Rust floor: constant 302", workers: [rustFloor], loc: LOCATION_JS } }
+    : {}),
   ...(DIAGNOSTICS
     ? {
-        ...(existsSync(path.join(FLOOR, "index_bg.wasm"))
-          ? { rustConst: { label: "Rust floor: constant 302", workers: [rustFloor], loc: LOCATION_JS } }
-          : {}),
         oursColdPerClick: { label: "ours, cache off, send per click", workers: [ours(0, { batchMs: 0 }), ackWorker], kv: true, ack: true, loc: LOCATION_OURS },
         oursHotPerClick: { label: "ours, hot cache, send per click", workers: [ours(60, { batchMs: 0 }), ackWorker], kv: true, ack: true, loc: LOCATION_OURS },
         jsKvSend: {
@@ -258,16 +270,19 @@ const INSTANCES = {
     : {}),
 };
 
+const HAS_FLOOR = existsSync(path.join(FLOOR, "index_bg.wasm"));
 const SCENARIOS = [
   { key: "cold", title: "(a) full path, cold", ours: "oursCold", base: "jsKv", links: LINKS },
   { key: "hot", title: "(b) hot path", ours: "oursHot", base: "jsConst", links: 1 },
+  // What is in our hands: the hot path against the workers-rs floor (the
+  // same glue, no work), when bench/floor is built.
+  ...(HAS_FLOOR ? [{ key: "floor", title: "(c) hot vs Rust floor", ours: "oursHot", base: "rustConst", links: 1 }] : []),
 ];
 const DIAGS = DIAGNOSTICS
   ? [
       { scenario: "cold", key: "oursColdPerClick", title: "(a) diag" },
       { scenario: "cold", key: "jsKvSend", title: "(a) diag" },
       { scenario: "hot", key: "oursHotPerClick", title: "(b) diag" },
-      ...(existsSync(path.join(FLOOR, "index_bg.wasm")) ? [{ scenario: "hot", key: "rustConst", title: "(b) diag" }] : []),
       { scenario: "cold", key: "oursColdNoEvent", title: "(a) diag" },
       { scenario: "hot", key: "oursHotNoEvent", title: "(b) diag" },
     ]
@@ -350,7 +365,7 @@ function scratchRoot() {
   return existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
 }
 
-async function start(key, seedDir, runDir) {
+async function start(key, seedDir, runDir, { inspectorPort } = {}) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
   const spec = INSTANCES[key];
   const persist = path.join(runDir, key);
@@ -365,11 +380,12 @@ async function start(key, seedDir, runDir) {
       logRequests: false,
       resourcePersistencePath: persist,
       workers: spec.workers,
+      ...(inspectorPort ? { inspectorPort } : {}),
     }),
   );
   const url = await mf.ready;
   const pid = [...workerdPids()].find((p) => !before.has(p));
-  const inst = { key, ...spec, mf, port: Number(url.port), pid };
+  const inst = { key, ...spec, mf, port: Number(url.port), pid, inspectorPort };
   if (spec.kv) {
     // A decoy under the socket's own host: were the Host header we send not
     // what the worker sees, ours would answer with this record.
@@ -407,6 +423,136 @@ function load(inst, links, connections, seconds, warmup) {
       resolve(r);
     });
   });
+}
+
+// ------------------------------------------------------------- profiling
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = http.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A DevTools protocol session with the first user worker of `inst`. */
+async function inspect(inst) {
+  const name = inst.workers[0].name;
+  const list = await (await fetch(`http://127.0.0.1:${inst.inspectorPort}/json/list`)).json();
+  const target = list.find((t) => t.id?.endsWith(`:${name}`) || t.title?.includes(name)) ?? list[0];
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let id = 0;
+  const waiting = new Map();
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    const w = waiting.get(msg.id);
+    if (!w) return;
+    waiting.delete(msg.id);
+    msg.error ? w.reject(new Error(JSON.stringify(msg.error))) : w.resolve(msg.result);
+  };
+  return {
+    send: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        waiting.set(++id, { resolve, reject });
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+/** What a profile node's time counts as. */
+function kindOf(frame, glueUrl) {
+  const { functionName: fn, url } = frame;
+  if (fn === "(idle)") return "idle";
+  if (fn === "(garbage collector)") return "gc";
+  if (fn === "(program)" || fn === "(root)") return "native";
+  if (url.startsWith("wasm://") || /^\$?func\d+|wasm-function/.test(fn)) return "wasm";
+  if (glueUrl && url.endsWith(glueUrl)) return "glue";
+  if (!url) return "native";
+  return "js";
+}
+
+/** Self time (µs) per node id, from the sample stream. */
+function selfTimes(profile) {
+  const t = new Map();
+  const { samples, timeDeltas } = profile;
+  for (let i = 0; i < samples.length; i++) {
+    const dt = timeDeltas[i + 1] ?? 0;
+    t.set(samples[i], (t.get(samples[i]) ?? 0) + dt);
+  }
+  return t;
+}
+
+const KINDS = ["wasm", "glue", "js", "native", "gc"];
+
+async function profileAll(inst) {
+  const outDir = path.join(root, "target", "profiles");
+  mkdirSync(outDir, { recursive: true });
+  const rows = {};
+  for (const key of PROFILE) {
+    const i = inst[key];
+    const r0 = await get(i.port, `/${slugFor(0)}`);
+    if (r0.status !== 302 || r0.location !== i.loc) throw new Error(`${i.label}: ${r0.status} ${r0.location}`);
+    const links = i.kv && !key.includes("Hot") ? LINKS : 1;
+    await load(i, links, 16, 2, 0);
+    const s = await inspect(i);
+    await s.send("Profiler.enable");
+    await s.send("Profiler.setSamplingInterval", { interval: 50 });
+    await s.send("Profiler.start");
+    const r = await load(i, links, 16, SECONDS, 0);
+    const { profile } = await s.send("Profiler.stop");
+    s.close();
+    writeFileSync(path.join(outDir, `${key}.cpuprofile`), JSON.stringify(profile));
+    const glueUrl = i.workers[0].modules?.[0]?.path ? path.basename(i.workers[0].modules[0].path) : null;
+    const self = selfTimes(profile);
+    const byKind = Object.fromEntries([...KINDS, "idle"].map((k) => [k, 0]));
+    const byFn = new Map();
+    for (const node of profile.nodes) {
+      const us = self.get(node.id) ?? 0;
+      if (!us) continue;
+      const kind = kindOf(node.callFrame, glueUrl);
+      byKind[kind] += us;
+      if (kind === "idle") continue;
+      const name = `${node.callFrame.functionName || "(anonymous)"} [${kind}]`;
+      byFn.set(name, (byFn.get(name) ?? 0) + us);
+    }
+    const n = r.redirects;
+    const per = Object.fromEntries(KINDS.map((k) => [k, byKind[k] / n]));
+    per.total = KINDS.reduce((a, k) => a + per[k], 0);
+    rows[key] = { label: i.label, rps: r.rps, requests: n, per, top: [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 12) };
+    console.log(`  ${pad(i.label, 29)} ${n} redirects at ${f(r.rps)} req/s, CPU sampled ${f(per.total, 1)} µs per request`);
+  }
+  console.log("");
+  console.log(`CPU per request in the worker's isolate (µs, V8 sampling profile at 50 µs, ${SECONDS} s at 16 connections):`);
+  const head = `${pad("side", 29)} ${KINDS.map((k) => lpad(k, 7)).join(" ")} ${lpad("total", 7)}`;
+  console.log(head);
+  console.log("-".repeat(head.length));
+  for (const row of Object.values(rows)) {
+    console.log(`${pad(row.label, 29)} ${KINDS.map((k) => lpad(f(row.per[k], 1), 7)).join(" ")} ${lpad(f(row.per.total, 1), 7)}`);
+  }
+  const base = rows.jsConst;
+  for (const [key, row] of Object.entries(rows)) {
+    if (!base || key === "jsConst") continue;
+    const d = (k) => row.per[k] - base.per[k];
+    console.log(
+      `${pad(`${row.label} - JS floor`, 29)} ${KINDS.map((k) => lpad(f(d(k), 1), 7)).join(" ")} ${lpad(f(d("total"), 1), 7)}`,
+    );
+  }
+  for (const row of Object.values(rows)) {
+    console.log("");
+    console.log(`top self time, ${row.label} (µs per request):`);
+    for (const [name, us] of row.top) console.log(`  ${lpad(f(us / row.requests, 2), 7)}  ${name}`);
+  }
+  writeFileSync(path.join(outDir, "summary.json"), JSON.stringify(rows, null, 2));
+  console.log(`\n(profiles in ${path.relative(root, outDir)}/; open one in Chrome DevTools > Performance)`);
+  return 0;
 }
 
 // --------------------------------------------------------------- helpers
@@ -459,6 +605,13 @@ async function main() {
   };
   process.once("SIGINT", () => cleanup().finally(() => process.exit(130)));
   try {
+    if (PROFILE) {
+      for (const [n, key] of PROFILE.entries()) {
+        inst[key] = await start(key, seed.dir, runDir, { inspectorPort: await freePort() });
+        if (n === 0) console.log(`profiling ${PROFILE.join(", ")}: ${SECONDS} s under load each, after 2 s of warm-up`);
+      }
+      return await profileAll(inst);
+    }
     // One at a time, so each workerd's pid can be told apart.
     for (const key of Object.keys(INSTANCES)) inst[key] = await start(key, seed.dir, runDir);
     console.log(

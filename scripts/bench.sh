@@ -7,7 +7,8 @@
 # only: it fails on a broken build or a wrong answer, never on a slow one.
 #
 # Knobs for the load benchmark: BENCH_SECONDS, BENCH_WARMUP, BENCH_ROUNDS,
-# BENCH_CONNECTIONS, BENCH_LINKS, BENCH_DIAGNOSTICS (see bench-redirect.mjs).
+# BENCH_CONNECTIONS, BENCH_LINKS, BENCH_DIAGNOSTICS (see bench-redirect.mjs);
+# BENCH_PROFILE=1 adds the inspector CPU profiles of the floors and ours.
 # Knobs for the cost script: COST_CLICKS, COST_LINKS, COST_SHAPES,
 # COST_DESIGNS (see bench-cost.mjs).
 set -euo pipefail
@@ -64,6 +65,11 @@ awk '
 echo
 echo "==> redirect load benchmark (Miniflare)"
 node scripts/bench-redirect.mjs
+if [ "${BENCH_PROFILE:-0}" = "1" ]; then
+  echo
+  echo "==> CPU profiles under load (workerd inspector): JS floor, workers-rs floor, ours"
+  node scripts/bench-redirect.mjs --profile
+fi
 
 if [ -f scripts/bench-analytics.mjs ]; then
   echo

@@ -20,7 +20,7 @@ impl Ctx {
         Ctx {
             short_domain: config.short_domain.clone(),
             scheme: config.short_scheme.clone(),
-            now: crate::clock::now(req),
+            now: crate::clock::now(req.headers()),
             config,
             env,
         }

@@ -13,8 +13,11 @@ use edgelink_core::redirect::{decide, split_qr_marker, Decision, Visit};
 use edgelink_core::secrets::{base62, visitor_hash};
 use edgelink_core::slug::Slug;
 use edgelink_core::time::DAY_MS;
+use edgelink_core::url::RequestUrl;
 use edgelink_core::{pages, ua, url};
-use worker::{Context, Env, Method, Request, Response};
+use worker::worker_sys::ext::RequestExt;
+use worker::worker_sys::web_sys;
+use worker::{Cf, Context, Env, Headers, Method, Request, Response};
 
 use crate::http::random_bytes;
 use crate::store::{ratelimit, records};
@@ -85,21 +88,22 @@ fn html(status: u16, body: String) -> worker::Result<Response> {
     Ok(crate::http::html(status, body))
 }
 
-pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
-    let now = crate::clock::now(&req);
-    let method = req.method();
-    // `Request` has parsed the URL once already (its path); the query comes
-    // from the raw string instead of a second parse.
-    let path = req.path();
-    let raw_url = req.inner().url();
-    let raw_query = raw_url
-        .split_once('?')
-        .map(|(_, q)| q.split('#').next().unwrap_or(""))
-        .unwrap_or("");
+/// `raw_url` is `req.url()`, read once by the caller.
+pub async fn handle(
+    req: web_sys::Request,
+    raw_url: &str,
+    env: Env,
+    wctx: Context,
+) -> worker::Result<Response> {
+    let headers = Headers(req.headers());
+    let now = crate::clock::now(&headers);
+    let parts = RequestUrl::split(raw_url);
+    let raw_query = parts.query;
     // Slug first: garbage never costs a KV read.
-    let Some(slug) = Slug::parse_path(path.trim_start_matches('/')) else {
+    let Some(slug) = Slug::parse_path(parts.path.trim_start_matches('/')) else {
         return html(404, pages::not_found());
     };
+    let method = Method::from(req.method());
     if !matches!(method, Method::Get | Method::Head | Method::Post) {
         let mut r = html(405, pages::layout(405, "Method not allowed", ""))?;
         r.headers_mut().set("Allow", "GET, HEAD, POST")?;
@@ -109,9 +113,7 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
     // The URL's host is the Host header the visitor sent (the runtime
     // builds the URL from it), and stays right when a test harness or an
     // internal hop rewrites the header.
-    let host = raw_url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+    let host = Some(parts.authority)
         .filter(|h| !h.is_empty())
         .map(|h| h.to_ascii_lowercase())
         .unwrap_or_else(|| cfg.short_domain.clone());
@@ -142,11 +144,12 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
         }
     };
 
-    let ua_header = req.headers().get("User-Agent")?.unwrap_or_default();
+    let ua_header = headers.get("User-Agent")?.unwrap_or_default();
     let (qr, query) = split_qr_marker(raw_query);
-    let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_default();
+    let ip = headers.get("CF-Connecting-IP")?.unwrap_or_default();
     let country = req
         .cf()
+        .map(Cf::from)
         .and_then(|cf| cf.country())
         .map(|c| c.to_ascii_uppercase());
     let visitor = visitor_hash(visitor_secret, now.div_euclid(DAY_MS), &ip, &ua_header);
@@ -156,7 +159,10 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
         if !password_attempt_allowed(&env, &record.link_id, &visitor, now).await {
             return html(429, pages::too_many_attempts());
         }
-        let form = req.text().await.unwrap_or_default();
+        let form = Request::from(Clone::clone(&req))
+            .text()
+            .await
+            .unwrap_or_default();
         Some(form_field(&form, "password").unwrap_or_default())
     } else {
         None
@@ -180,7 +186,7 @@ pub async fn handle(mut req: Request, env: Env, wctx: Context) -> worker::Result
     };
 
     if method != Method::Head {
-        let referrer = req.headers().get("Referer")?.and_then(|r| url::host_of(&r));
+        let referrer = headers.get("Referer")?.and_then(|r| url::host_of(&r));
         let event = ClickEvent {
             id: format!("evt_{}", base62(&random_bytes::<16>())),
             link_id: record.link_id.clone(),

@@ -76,6 +76,37 @@ fn valid_port(p: &str) -> bool {
     }
 }
 
+/// The parts of an incoming request's URL, as the runtime serialises it
+/// (WHATWG: scheme, `://`, authority, a path that starts with `/`, then
+/// `?query` and `#fragment`), split without a URL parser: the redirect
+/// needs only these and reads the URL string once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestUrl<'a> {
+    /// `host[:port]` as sent (not lower-cased).
+    pub authority: &'a str,
+    /// From the first `/` up to `?` or `#`; `/` when empty.
+    pub path: &'a str,
+    /// After `?`, without the fragment; empty when absent.
+    pub query: &'a str,
+}
+
+impl<'a> RequestUrl<'a> {
+    pub fn split(url: &'a str) -> RequestUrl<'a> {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let rest = rest.split('#').next().unwrap_or("");
+        let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (authority, path) = match before_query.find('/') {
+            Some(i) => before_query.split_at(i),
+            None => (before_query, "/"),
+        };
+        RequestUrl {
+            authority,
+            path,
+            query,
+        }
+    }
+}
+
 /// Host of a URL (lower-cased, without port), e.g. for the referrer breakdown.
 pub fn host_of(url: &str) -> Option<String> {
     let (_, rest) = url.split_once("://")?;
@@ -238,5 +269,21 @@ mod tests {
         assert_eq!(decode_component("%E4%BD%A0"), "你");
         assert_eq!(decode_component("100%"), "100%");
         assert_eq!(decode_component("%é%"), "%é%");
+    }
+
+    #[test]
+    fn request_urls_split_without_a_parser() {
+        let u = RequestUrl::split("https://Go.Example.com:8443/abc?utm=1&x=%20#frag");
+        assert_eq!(u.authority, "Go.Example.com:8443");
+        assert_eq!(u.path, "/abc");
+        assert_eq!(u.query, "utm=1&x=%20");
+        let u = RequestUrl::split("http://localhost:8787/");
+        assert_eq!((u.authority, u.path, u.query), ("localhost:8787", "/", ""));
+        let u = RequestUrl::split("http://h.example?q=1");
+        assert_eq!((u.authority, u.path, u.query), ("h.example", "/", "q=1"));
+        let u = RequestUrl::split("http://h.example/a/b#x?y");
+        assert_eq!((u.path, u.query), ("/a/b", ""));
+        let u = RequestUrl::split("http://[::1]:8787/s?");
+        assert_eq!((u.authority, u.path, u.query), ("[::1]:8787", "/s", ""));
     }
 }
