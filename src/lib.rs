@@ -11,6 +11,7 @@ mod auth;
 mod clock;
 mod config;
 mod http;
+mod kvsync;
 mod redirect;
 pub mod router;
 // Native only (build time): the wasm never carries the document.
@@ -66,8 +67,10 @@ pub async fn queue(
 }
 
 /// The cron trigger (every minute): re-queues webhook deliveries whose
-/// Queue message was lost (src/webhooks.rs).
+/// Queue message was lost (src/webhooks.rs) and repairs KV records a
+/// multi-link write left behind (src/kvsync.rs).
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     webhooks::sweep(&env).await;
+    kvsync::sweep(&env, worker::Date::now().as_millis() as i64).await;
 }

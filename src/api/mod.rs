@@ -1,6 +1,7 @@
 //! JSON API handlers: parse → core → store → render.
 
 pub mod admin;
+pub mod bulk;
 pub mod domains;
 pub mod galleries;
 pub mod groups;
@@ -17,6 +18,7 @@ pub fn routes() -> Vec<crate::router::Route> {
     [
         admin::routes(),
         links::routes(),
+        bulk::routes(),
         stats::routes(),
         groups::routes(),
         keys::routes(),

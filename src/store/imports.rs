@@ -1,0 +1,1 @@
+//! `imports`, `import_chunks`, `import_rows`: CSV imports (src/imports.rs).
