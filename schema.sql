@@ -257,6 +257,9 @@ CREATE TABLE IF NOT EXISTS kv_pending (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS kv_pending_created ON kv_pending (created_at);
 
+-- An import's duplicate check looks links up by destination.
+CREATE INDEX IF NOT EXISTS links_workspace_destination ON links (workspace_id, destination_url);
+
 -- A CSV import: its rows wait in `import_chunks` (100 each, mapped to link
 -- fields at upload) and are processed one chunk per JOBS message.
 CREATE TABLE IF NOT EXISTS imports (
@@ -269,6 +272,7 @@ CREATE TABLE IF NOT EXISTS imports (
   created       INTEGER NOT NULL DEFAULT 0,
   skipped       INTEGER NOT NULL DEFAULT 0,
   failed        INTEGER NOT NULL DEFAULT 0,
+  failures      INTEGER NOT NULL DEFAULT 0,       -- chunk runs failed in a row
   error         TEXT,
   created_at    INTEGER NOT NULL,
   updated_at    INTEGER NOT NULL

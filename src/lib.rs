@@ -11,6 +11,8 @@ mod auth;
 mod clock;
 mod config;
 mod http;
+mod imports;
+mod jobs;
 mod kvsync;
 mod redirect;
 pub mod router;
@@ -43,9 +45,10 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
     redirect::handle(req, env, wctx).await
 }
 
-/// Two Queues, told apart by their exact configured names
-/// (`EVENTS_QUEUE`, `WEBHOOKS_QUEUE`): click events (src/analytics.rs) and
-/// webhook deliveries (src/webhooks.rs).
+/// Three Queues, told apart by their exact configured names
+/// (`EVENTS_QUEUE`, `WEBHOOKS_QUEUE`, `JOBS_QUEUE`): click events
+/// (src/analytics.rs), webhook deliveries (src/webhooks.rs) and background
+/// jobs (src/jobs.rs).
 #[event(queue)]
 pub async fn queue(
     batch: MessageBatch<serde_json::Value>,
@@ -56,6 +59,7 @@ pub async fn queue(
     match cfg.queue_kind(&batch.queue()) {
         Some(config::QueueKind::Events) => analytics::consume(batch, env, &cfg).await,
         Some(config::QueueKind::Webhooks) => webhooks::consume(batch, env, &cfg).await,
+        Some(config::QueueKind::Jobs) => jobs::consume(batch, env, &cfg).await,
         None => {
             // A consumer binding this worker has no handler for: keep the
             // messages (retried, then dead-lettered) rather than drop them.
@@ -68,9 +72,12 @@ pub async fn queue(
 
 /// The cron trigger (every minute): re-queues webhook deliveries whose
 /// Queue message was lost (src/webhooks.rs) and repairs KV records a
-/// multi-link write left behind (src/kvsync.rs).
+/// multi-link write left behind (src/kvsync.rs) and re-sends the due chunk
+/// of imports whose message was lost (src/imports.rs).
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     webhooks::sweep(&env).await;
-    kvsync::sweep(&env, worker::Date::now().as_millis() as i64).await;
+    let now = worker::Date::now().as_millis() as i64;
+    kvsync::sweep(&env, now).await;
+    imports::sweep(&env, now).await;
 }

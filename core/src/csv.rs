@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult};
+use crate::ids::LinkId;
 use crate::link::Link;
 use crate::stats::csv_field;
 use crate::time::format_rfc3339;
@@ -319,6 +320,16 @@ fn map_row(row: usize, targets: &[Target], cells: &[String]) -> ImportRow {
     }
 }
 
+/// The link id of an import's row: the same on every attempt, so a chunk
+/// run twice (a retry, a message delivered twice) inserts its link once.
+pub fn row_link_id(import_id: &str, row: usize) -> LinkId {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{import_id}:{row}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    LinkId::new(&bytes)
+}
+
 // ------------------------------------------------------------------ export
 
 /// The export's columns: a link's settings and its click count. Every
@@ -463,6 +474,14 @@ mod tests {
         assert!(read_import(&many).is_err());
         let max = format!("url\n{}", "https://e.com/\n".repeat(MAX_IMPORT_ROWS));
         assert_eq!(read_import(&max).unwrap().rows.len(), MAX_IMPORT_ROWS);
+    }
+
+    #[test]
+    fn row_link_ids_are_stable_and_distinct() {
+        assert_eq!(row_link_id("imp_a", 2), row_link_id("imp_a", 2));
+        assert_ne!(row_link_id("imp_a", 2), row_link_id("imp_a", 3));
+        assert_ne!(row_link_id("imp_a", 2), row_link_id("imp_b", 2));
+        assert!(row_link_id("imp_a", 2).starts_with("lnk_"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod domains;
 pub mod galleries;
 pub mod groups;
+pub mod imports;
 pub mod keys;
 pub mod links;
 pub mod qr;
@@ -19,6 +20,7 @@ pub fn routes() -> Vec<crate::router::Route> {
         admin::routes(),
         links::routes(),
         bulk::routes(),
+        imports::routes(),
         stats::routes(),
         groups::routes(),
         keys::routes(),
