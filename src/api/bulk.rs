@@ -226,7 +226,7 @@ fn ids(f: &Fields) -> ApiResult<Vec<String>> {
     let mut seen = HashSet::new();
     ids.iter()
         .map(|v| match v.as_str() {
-            Some(s) if !s.is_empty() && s.len() <= MAX_ID => {
+            Some(s) if !s.is_empty() && s.chars().count() <= MAX_ID => {
                 if seen.insert(s) {
                     Ok(s.to_string())
                 } else {
