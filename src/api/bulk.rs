@@ -88,6 +88,13 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     if items.len() > MAX_ITEMS {
         return Err(too_many("body"));
     }
+    // The request's shape is checked whole; each link's content alone.
+    if let Some(i) = items.iter().position(|v| !v.is_object()) {
+        return Err(ApiError::validation(
+            format!("body[{i}]"),
+            "must be a JSON object (a link)",
+        ));
+    }
     let db = ctx.db()?;
     let mut checks = Checks::new(&db, &caller.workspace_id, &ctx.short_domain);
     let mut entries: Vec<Option<Value>> = vec![None; items.len()];
@@ -95,9 +102,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     let mut chosen = HashSet::new();
     for (index, item) in items.iter().enumerate() {
         let prepared = async {
-            let body = item
-                .as_object()
-                .ok_or_else(|| ApiError::validation("body", "must be a JSON object"))?;
+            let body = item.as_object().ok_or(ApiError::Internal)?;
             let patch = LinkPatch::parse(body, true)?;
             let custom_slug = patch.slug.is_some();
             let mut link = new_link(&caller.workspace_id, &ctx.short_domain, ctx.now, patch);
@@ -285,8 +290,13 @@ impl Changes {
             other => other,
         };
         let tags = |name: &str| -> ApiResult<Vec<String>> {
-            Ok(f
-                .string_list(name, MAX_TAGS, MAX_TAG_LEN)
+            if map.get(name).is_some_and(Value::is_null) {
+                return Err(ApiError::validation(
+                    format!("changes.{name}"),
+                    "must be an array of strings",
+                ));
+            }
+            Ok(f.string_list(name, MAX_TAGS, MAX_TAG_LEN)
                 .map_err(named)?
                 .unwrap_or_default())
         };
