@@ -222,7 +222,8 @@ pub async fn body_bytes(
     limit: usize,
     (expected, accepts): (&'static str, fn(&str) -> bool),
 ) -> ApiResult<Vec<u8>> {
-    let too_large = || ApiError::PayloadTooLarge(format!("Request body must be at most {limit} bytes"));
+    let too_large =
+        || ApiError::PayloadTooLarge(format!("Request body must be at most {limit} bytes"));
     if let Ok(Some(len)) = req.headers().get("Content-Length") {
         if let Some(n) = len.parse::<usize>().ok().filter(|n| *n > limit) {
             // A modest body is drained first: answering before reading it

@@ -43,7 +43,7 @@ pub async fn send(env: &Env, job: &Job) -> ApiResult<()> {
 
 /// What becomes of one row.
 enum Plan {
-    Create(Link),
+    Create(Box<Link>),
     Skip { slug: String, message: String },
     Fail(ApiError),
 }
@@ -120,7 +120,7 @@ impl Planner<'_> {
         self.destinations
             .entry(link.destination_url.clone())
             .or_insert_with(|| link.slug.clone());
-        Plan::Create(link)
+        Plan::Create(Box::new(link))
     }
 }
 
@@ -204,7 +204,7 @@ pub async fn process(env: &Env, cfg: &Config, import_id: &str, chunk: i64) -> Ap
             let url = row.fields.get("destinationUrl").and_then(|v| v.as_str());
             match planner.plan(row, patch).await {
                 Plan::Create(link) => {
-                    creates.push((stmts.len(), link.clone()));
+                    creates.push((stmts.len(), (*link).clone()));
                     stmts.push(links::insert_stmt(&db, &link, quota)?);
                     stmts.push(imports::created_stmt(
                         &db,
@@ -252,7 +252,7 @@ pub async fn process(env: &Env, cfg: &Config, import_id: &str, chunk: i64) -> Ap
         let changes: Vec<KvChange> = creates
             .into_iter()
             .filter(|(i, _)| results.get(*i).is_some_and(changed))
-            .map(|(_, l)| KvChange::Put(l))
+            .map(|(_, l)| KvChange::Put(Box::new(l)))
             .collect();
         kvsync::apply(&db, &kv, &token, &changes).await;
     }
@@ -324,7 +324,11 @@ mod faults {
     /// `IMPORT_FAULT_POINT=after-first-batch`: the first run of each import
     /// dies after its first D1 transaction committed (links written,
     /// outcomes recorded, KV not written), once per import.
-    pub async fn after_batch(env: &worker::Env, store: &worker::KvStore, id: &str) -> ApiResult<()> {
+    pub async fn after_batch(
+        env: &worker::Env,
+        store: &worker::KvStore,
+        id: &str,
+    ) -> ApiResult<()> {
         let point = crate::kvsync::fault_point(env, "IMPORT_FAULT_POINT");
         if point.as_deref() != Some("after-first-batch") {
             return Ok(());

@@ -18,7 +18,10 @@ pub async fn consume(
         let job = match job {
             Ok(j) => j,
             Err(e) => {
-                console_error!("jobs: poison message {} acknowledged and dropped: {e}", msg.id());
+                console_error!(
+                    "jobs: poison message {} acknowledged and dropped: {e}",
+                    msg.id()
+                );
                 msg.ack();
                 continue;
             }

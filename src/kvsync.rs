@@ -30,7 +30,7 @@ pub const STALE_MS: i64 = 60_000;
 
 /// What KV should hold at a host + slug once the batch has committed.
 pub enum KvChange {
-    Put(Link),
+    Put(Box<Link>),
     Delete { domain: String, slug: String },
 }
 
@@ -130,12 +130,7 @@ pub async fn sweep(env: &worker::Env, now: i64) {
 
 /// Rows a statement of a committed batch changed.
 pub fn changed(r: &D1Result) -> bool {
-    r.meta()
-        .ok()
-        .flatten()
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0
+    r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) > 0
 }
 
 /// Test builds only: the fault point named by `var` (`after-d1`, ...).

@@ -125,7 +125,10 @@ enum Target {
 
 /// Header names, compared lower-cased without `_`, `-` or spaces.
 const COLUMNS: &[(&str, Target)] = &[
-    ("destinationurl", Target::Field("destinationUrl", Kind::Text)),
+    (
+        "destinationurl",
+        Target::Field("destinationUrl", Kind::Text),
+    ),
     ("url", Target::Field("destinationUrl", Kind::Text)),
     ("longurl", Target::Field("destinationUrl", Kind::Text)),
     ("slug", Target::Field("slug", Kind::Text)),
@@ -141,13 +144,19 @@ const COLUMNS: &[(&str, Target)] = &[
     ("iosurl", Target::Field("iosUrl", Kind::Text)),
     ("androidurl", Target::Field("androidUrl", Kind::Text)),
     ("geotargets", Target::Field("geoTargets", Kind::Object)),
-    ("devicetargets", Target::Field("deviceTargets", Kind::Object)),
+    (
+        "devicetargets",
+        Target::Field("deviceTargets", Kind::Object),
+    ),
     ("utmsource", Target::Field("utmSource", Kind::Text)),
     ("utmmedium", Target::Field("utmMedium", Kind::Text)),
     ("utmcampaign", Target::Field("utmCampaign", Kind::Text)),
     ("utmterm", Target::Field("utmTerm", Kind::Text)),
     ("utmcontent", Target::Field("utmContent", Kind::Text)),
-    ("escapefromwechat", Target::Field("escapeFromWechat", Kind::Bool)),
+    (
+        "escapefromwechat",
+        Target::Field("escapeFromWechat", Kind::Bool),
+    ),
     (
         "advancedbotdetection",
         Target::Field("advancedBotDetection", Kind::Bool),
@@ -200,9 +209,9 @@ pub struct Import {
 /// [`MAX_IMPORT_ROWS`] rows. Errors name the header or the body.
 pub fn read_import(text: &str) -> ApiResult<Import> {
     let mut records = parse(text, MAX_IMPORT_ROWS + 1)?.into_iter();
-    let header = records
-        .next()
-        .ok_or_else(|| ApiError::validation("body", "the CSV is empty: a header row is required"))?;
+    let header = records.next().ok_or_else(|| {
+        ApiError::validation("body", "the CSV is empty: a header row is required")
+    })?;
     let mut targets = Vec::with_capacity(header.len());
     let mut ignored = Vec::new();
     let mut seen: Vec<(&str, &str)> = Vec::new();
@@ -282,7 +291,11 @@ pub fn back_half(s: &str) -> Option<String> {
     let s = s.trim();
     let rest = s.split_once("://").map_or(s, |(_, r)| r);
     let (host, path) = rest.split_once('/')?;
-    let path = path.split(['?', '#']).next().unwrap_or("").trim_matches('/');
+    let path = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_matches('/');
     (!host.is_empty() && !path.is_empty() && !path.contains('/')).then(|| path.to_string())
 }
 
@@ -300,11 +313,8 @@ fn map_row(row: usize, targets: &[Target], cells: &[String]) -> ImportRow {
             }
             Target::ShortLink => link = link.or_else(|| back_half(cell)),
             Target::CustomShortLinks => {
-                custom = custom.or_else(|| {
-                    cell.split(['|', ',', ' '])
-                        .filter_map(back_half)
-                        .next()
-                });
+                custom =
+                    custom.or_else(|| cell.split(['|', ',', ' ']).filter_map(back_half).next());
             }
             Target::Ignored => {}
         }
@@ -416,7 +426,11 @@ mod tests {
         assert!(parse("a\nb\"c", 10).is_err());
         assert!(parse("\"a\"b", 10).is_err());
         let e = parse("h\n1\n2\n3", 3).unwrap_err();
-        assert!(e.message().contains("at most 2 data rows"), "{}", e.message());
+        assert!(
+            e.message().contains("at most 2 data rows"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]

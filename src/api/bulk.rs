@@ -197,7 +197,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         }
         let changes: Vec<KvChange> = created
             .iter()
-            .map(|c| KvChange::Put(c.link.clone()))
+            .map(|c| KvChange::Put(Box::new(c.link.clone())))
             .collect();
         kvsync::apply(&db, &ctx.kv()?, &token, &changes).await;
         for c in created {
@@ -356,7 +356,9 @@ pub async fn update(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         Checks::new(&db, &caller.workspace_id, &ctx.short_domain)
             .group(Some(g))
             .await
-            .map_err(|_| ApiError::validation("changes.groupId", "no such group in this workspace"))?;
+            .map_err(|_| {
+                ApiError::validation("changes.groupId", "no such group in this workspace")
+            })?;
     }
     let found = owned(ctx, caller, &ids).await?;
     let mut entries = Vec::with_capacity(ids.len());
@@ -378,7 +380,7 @@ pub async fn update(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
             stmts.push(links::update_stmt(&db, &link)?);
             // Tags, group and archiving are not in the redirect record.
             if link.record() != before.record() {
-                kv_changes.push(KvChange::Put(link.clone()));
+                kv_changes.push(KvChange::Put(Box::new(link.clone())));
             }
             written.push((entries.len(), link.clone()));
         }

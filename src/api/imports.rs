@@ -4,9 +4,7 @@
 //! `GET /api/v1/links/export.csv`. Parsing and column mapping:
 //! `edgelink_core::csv`.
 
-use edgelink_core::csv::{
-    export_line, read_import, CHUNK_ROWS, EXPORT_HEADER, MAX_IMPORT_BYTES,
-};
+use edgelink_core::csv::{export_line, read_import, CHUNK_ROWS, EXPORT_HEADER, MAX_IMPORT_BYTES};
 use edgelink_core::ids::ImportId;
 use edgelink_core::jobs::Job;
 use edgelink_core::stats::csv_field;
@@ -42,8 +40,8 @@ pub async fn upload(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
         return Err(ApiError::UnsupportedMediaType(CSV.0));
     }
     let bytes = body_bytes(req, MAX_IMPORT_BYTES, CSV).await?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| ApiError::validation("body", "must be UTF-8 text"))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| ApiError::validation("body", "must be UTF-8 text"))?;
     let import = read_import(&text)?;
     if import.rows.is_empty() {
         return Err(ApiError::validation(
@@ -117,7 +115,10 @@ pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
     Ok(ok(view(&load(ctx, caller, id).await?)))
 }
 
-fn csv_response(stream: impl futures_util::Stream<Item = worker::Result<Vec<u8>>> + 'static, name: &str) -> ApiResult<Response> {
+fn csv_response(
+    stream: impl futures_util::Stream<Item = worker::Result<Vec<u8>>> + 'static,
+    name: &str,
+) -> ApiResult<Response> {
     let mut resp = Response::from_stream(stream).map_err(internal("CSV stream"))?;
     let h = resp.headers_mut();
     let _ = h.set("Content-Type", "text/csv; charset=utf-8");

@@ -88,7 +88,12 @@ impl<'a> Checks<'a> {
 
 /// A new link of the workspace from a validated create body (its slug is
 /// the body's, or empty until one is generated).
-pub fn new_link(workspace_id: &WorkspaceId, short_domain: &str, now: i64, patch: LinkPatch) -> Link {
+pub fn new_link(
+    workspace_id: &WorkspaceId,
+    short_domain: &str,
+    now: i64,
+    patch: LinkPatch,
+) -> Link {
     let mut link = Link {
         id: LinkId::new(&random_bytes::<16>()),
         workspace_id: workspace_id.clone(),

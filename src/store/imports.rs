@@ -212,9 +212,7 @@ pub async fn record_failure(
         &[text(id), text(error), int(max), int(now)],
     )
     .await?;
-    Ok(get_any(db, id)
-        .await?
-        .is_some_and(|i| i.status == "failed"))
+    Ok(get_any(db, id).await?.is_some_and(|i| i.status == "failed"))
 }
 
 /// Imports that made no progress since `before` (their message was lost):

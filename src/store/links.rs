@@ -270,7 +270,11 @@ pub fn update_stmt(db: &D1Database, l: &Link) -> ApiResult<D1PreparedStatement> 
 }
 
 /// Deletes one link of the workspace, as a statement of a batch.
-pub fn delete_stmt(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<D1PreparedStatement> {
+pub fn delete_stmt(
+    db: &D1Database,
+    workspace_id: &str,
+    id: &str,
+) -> ApiResult<D1PreparedStatement> {
     stmt(
         db,
         "DELETE FROM links WHERE id = ?1 AND workspace_id = ?2",

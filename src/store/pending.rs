@@ -29,9 +29,13 @@ pub fn mark_stmt(
 
 /// Drops a token's marks once KV holds its writes.
 pub async fn clear(db: &D1Database, token: &str) -> ApiResult<()> {
-    run(db, "DELETE FROM kv_pending WHERE token = ?1", &[text(token)])
-        .await
-        .map(|_| ())
+    run(
+        db,
+        "DELETE FROM kv_pending WHERE token = ?1",
+        &[text(token)],
+    )
+    .await
+    .map(|_| ())
 }
 
 #[derive(Deserialize)]
