@@ -206,7 +206,24 @@ impl Query {
 /// Reads a JSON object body, refusing oversized ones (413) by Content-Length
 /// or, failing that, by the bytes actually read.
 pub async fn json_body(req: &mut Request) -> ApiResult<serde_json::Map<String, Value>> {
-    let limit = edgelink_core::input::MAX_BODY_BYTES;
+    let bytes = body_bytes(req, edgelink_core::input::MAX_BODY_BYTES, JSON).await?;
+    edgelink_core::input::parse_object(&bytes)
+}
+
+/// What a JSON body may be labelled.
+pub const JSON: (&str, fn(&str) -> bool) = ("application/json", |ct| {
+    ct.starts_with("application/json") || ct.contains("+json") || ct.starts_with("text/plain")
+});
+
+/// A body of at most `limit` bytes whose Content-Type (lower-cased, if
+/// there is one) `accepts` (named `expected` in the 415); 413 otherwise.
+pub async fn body_bytes(
+    req: &mut Request,
+    limit: usize,
+    (expected, accepts): (&'static str, fn(&str) -> bool),
+) -> ApiResult<Vec<u8>> {
+    let too_large =
+        || ApiError::PayloadTooLarge(format!("Request body must be at most {limit} bytes"));
     if let Ok(Some(len)) = req.headers().get("Content-Length") {
         if let Some(n) = len.parse::<usize>().ok().filter(|n| *n > limit) {
             // A modest body is drained first: answering before reading it
@@ -215,26 +232,37 @@ pub async fn json_body(req: &mut Request) -> ApiResult<serde_json::Map<String, V
             if n <= 16 * limit {
                 let _ = req.bytes().await;
             }
-            return Err(ApiError::PayloadTooLarge(format!(
-                "Request body must be at most {limit} bytes"
-            )));
+            return Err(too_large());
         }
     }
     let ct = req.headers().get("Content-Type").ok().flatten();
     if let Some(ct) = ct {
-        let ct = ct.to_ascii_lowercase();
-        if !ct.starts_with("application/json")
-            && !ct.contains("+json")
-            && !ct.starts_with("text/plain")
-        {
-            return Err(ApiError::UnsupportedMediaType);
+        if !accepts(&ct.to_ascii_lowercase()) {
+            return Err(ApiError::UnsupportedMediaType(expected));
         }
     }
     let bytes = req
         .bytes()
         .await
         .map_err(|_| ApiError::validation("body", "could not be read"))?;
-    edgelink_core::input::parse_object(&bytes)
+    if bytes.len() > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// A JSON body of any shape (a bulk request's array), up to `limit` bytes.
+pub async fn json_value_body(req: &mut Request, limit: usize) -> ApiResult<Value> {
+    let bytes = body_bytes(req, limit, JSON).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::validation("body", "a JSON body is required"));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::validation(
+            "body",
+            format!("malformed JSON at line {} column {}", e.line(), e.column()),
+        )
+    })
 }
 
 /// An outgoing fetch that gives up after `timeout_ms` (aborting it).

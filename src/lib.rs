@@ -12,6 +12,9 @@ mod auth;
 mod clock;
 mod config;
 mod http;
+mod imports;
+mod jobs;
+mod kvsync;
 mod redirect;
 pub mod router;
 // Native only (build time): the wasm never carries the document.
@@ -50,9 +53,10 @@ async fn fetch(req: web_sys::Request, env: Env, wctx: Context) -> worker::Result
     redirect::handle(req, &url, env, wctx).await
 }
 
-/// Two Queues, told apart by their exact configured names
-/// (`EVENTS_QUEUE`, `WEBHOOKS_QUEUE`): click events (src/analytics.rs) and
-/// webhook deliveries (src/webhooks.rs).
+/// Three Queues, told apart by their exact configured names
+/// (`EVENTS_QUEUE`, `WEBHOOKS_QUEUE`, `JOBS_QUEUE`): click events
+/// (src/analytics.rs), webhook deliveries (src/webhooks.rs) and background
+/// jobs (src/jobs.rs).
 #[event(queue)]
 pub async fn queue(
     batch: MessageBatch<serde_json::Value>,
@@ -63,6 +67,7 @@ pub async fn queue(
     match cfg.queue_kind(&batch.queue()) {
         Some(config::QueueKind::Events) => analytics::consume(batch, env, &cfg).await,
         Some(config::QueueKind::Webhooks) => webhooks::consume(batch, env, &cfg).await,
+        Some(config::QueueKind::Jobs) => jobs::consume(batch, env, &cfg).await,
         None => {
             // A consumer binding this worker has no handler for: keep the
             // messages (retried, then dead-lettered) rather than drop them.
@@ -74,8 +79,13 @@ pub async fn queue(
 }
 
 /// The cron trigger (every minute): re-queues webhook deliveries whose
-/// Queue message was lost (src/webhooks.rs).
+/// Queue message was lost (src/webhooks.rs) and repairs KV records a
+/// multi-link write left behind (src/kvsync.rs) and re-sends the due chunk
+/// of imports whose message was lost (src/imports.rs).
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     webhooks::sweep(&env).await;
+    let now = worker::Date::now().as_millis() as i64;
+    kvsync::sweep(&env, now).await;
+    imports::sweep(&env, now).await;
 }

@@ -27,7 +27,8 @@ pub enum ApiError {
     },
     PayloadTooLarge(String),
     MethodNotAllowed,
-    UnsupportedMediaType,
+    /// The Content-Type the endpoint takes (`application/json`, `text/csv`).
+    UnsupportedMediaType(&'static str),
     /// Details are logged by the caller, never sent.
     Internal,
 }
@@ -63,7 +64,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => 429,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::MethodNotAllowed => 405,
-            ApiError::UnsupportedMediaType => 415,
+            ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Internal => 500,
         }
     }
@@ -83,7 +84,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            ApiError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::Internal => "INTERNAL",
         }
     }
@@ -106,7 +107,7 @@ impl ApiError {
                 format!("Too many requests; retry in {retry_after_secs} s")
             }
             ApiError::MethodNotAllowed => "Method not allowed".into(),
-            ApiError::UnsupportedMediaType => "Content-Type must be application/json".into(),
+            ApiError::UnsupportedMediaType(t) => format!("Content-Type must be {t}"),
             ApiError::Internal => "Internal error".into(),
         }
     }

@@ -119,6 +119,11 @@ id_type!(
     GalleryItemId,
     "itm"
 );
+id_type!(
+    /// `imp_…`: a CSV import.
+    ImportId,
+    "imp"
+);
 
 #[cfg(test)]
 mod tests {
@@ -150,6 +155,7 @@ mod tests {
             (DomainId::new(&r).to_string(), DomainId::PREFIX),
             (GalleryId::new(&r).to_string(), GalleryId::PREFIX),
             (GalleryItemId::new(&r).to_string(), GalleryItemId::PREFIX),
+            (ImportId::new(&r).to_string(), ImportId::PREFIX),
         ];
         for (id, prefix) in made {
             assert!(id.starts_with(&format!("{prefix}_")), "{id} / {prefix}");

@@ -5,12 +5,14 @@
 
 pub mod config;
 pub mod country;
+pub mod csv;
 pub mod domains;
 pub mod error;
 pub mod events;
 pub mod galleries;
 pub mod ids;
 pub mod input;
+pub mod jobs;
 pub mod link;
 pub mod pages;
 pub mod plan;

@@ -1,10 +1,12 @@
 //! `/api/v1/links`: go2.gg-compatible link management.
 
-use edgelink_core::ids::LinkId;
+use std::collections::HashMap;
+
+use edgelink_core::ids::{LinkId, WorkspaceId};
 use edgelink_core::link::{Link, LinkPatch};
 use edgelink_core::slug::Slug;
 use edgelink_core::{ApiError, ApiResult};
-use worker::{Request, Response};
+use worker::{D1Database, Request, Response};
 
 use crate::auth::Caller;
 use crate::http::{
@@ -21,35 +23,90 @@ pub fn routes() -> Vec<Route> {
     crate::crud!("/api/v1/links", "Link", "Links": list create get update delete)
 }
 
-/// Links on another host need a verified domain of the caller's workspace.
-async fn check_domain(ctx: &Ctx, caller: &Caller, domain: &str) -> ApiResult<()> {
-    if domain == ctx.short_domain {
-        return Ok(());
-    }
-    match domains::verified(&ctx.db()?, &caller.workspace_id, domain).await? {
-        true => Ok(()),
-        false => Err(ApiError::DomainNotVerified(format!(
-            "The domain '{domain}' is not a verified domain of this workspace"
-        ))),
-    }
+/// The lookups a new or changed link needs (its host is a verified
+/// domain of the workspace, its group exists there), remembered for the
+/// many links of a bulk request or an import.
+pub struct Checks<'a> {
+    pub db: &'a D1Database,
+    pub workspace_id: &'a str,
+    pub short_domain: &'a str,
+    domains: HashMap<String, bool>,
+    groups: HashMap<String, bool>,
 }
 
-async fn check_group(ctx: &Ctx, caller: &Caller, group_id: Option<&str>) -> ApiResult<()> {
-    if let Some(g) = group_id {
-        if groups::get(&ctx.db()?, &caller.workspace_id, g)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::validation(
-                "groupId",
-                "no such group in this workspace",
-            ));
+impl<'a> Checks<'a> {
+    pub fn new(db: &'a D1Database, workspace_id: &'a str, short_domain: &'a str) -> Self {
+        Checks {
+            db,
+            workspace_id,
+            short_domain,
+            domains: HashMap::new(),
+            groups: HashMap::new(),
         }
     }
-    Ok(())
+
+    /// Links on another host need a verified domain of the workspace.
+    pub async fn domain(&mut self, domain: &str) -> ApiResult<()> {
+        if domain == self.short_domain {
+            return Ok(());
+        }
+        let ok = match self.domains.get(domain) {
+            Some(ok) => *ok,
+            None => {
+                let ok = domains::verified(self.db, self.workspace_id, domain).await?;
+                self.domains.insert(domain.to_string(), ok);
+                ok
+            }
+        };
+        match ok {
+            true => Ok(()),
+            false => Err(ApiError::DomainNotVerified(format!(
+                "The domain '{domain}' is not a verified domain of this workspace"
+            ))),
+        }
+    }
+
+    pub async fn group(&mut self, group_id: Option<&str>) -> ApiResult<()> {
+        let Some(g) = group_id else { return Ok(()) };
+        let ok = match self.groups.get(g) {
+            Some(ok) => *ok,
+            None => {
+                let ok = groups::get(self.db, self.workspace_id, g).await?.is_some();
+                self.groups.insert(g.to_string(), ok);
+                ok
+            }
+        };
+        match ok {
+            true => Ok(()),
+            false => Err(ApiError::validation(
+                "groupId",
+                "no such group in this workspace",
+            )),
+        }
+    }
 }
 
-fn slug_exists(link: &Link) -> ApiError {
+/// A new link of the workspace from a validated create body (its slug is
+/// the body's, or empty until one is generated).
+pub fn new_link(
+    workspace_id: &WorkspaceId,
+    short_domain: &str,
+    now: i64,
+    patch: LinkPatch,
+) -> Link {
+    let mut link = Link {
+        id: LinkId::new(&random_bytes::<16>()),
+        workspace_id: workspace_id.clone(),
+        domain: short_domain.to_string(),
+        created_at: now,
+        updated_at: now,
+        ..Default::default()
+    };
+    patch.apply(&mut link, &random_bytes::<16>());
+    link
+}
+
+pub fn slug_exists(link: &Link) -> ApiError {
     ApiError::SlugExists(format!(
         "The slug '{}' already exists on {}",
         link.slug, link.domain
@@ -60,18 +117,11 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     let body = caller.write_body(req).await?;
     let patch = LinkPatch::parse(&body, true)?;
     let custom_slug = patch.slug.is_some();
-    let mut link = Link {
-        id: LinkId::new(&random_bytes::<16>()),
-        workspace_id: caller.workspace_id.clone(),
-        domain: ctx.short_domain.clone(),
-        created_at: ctx.now,
-        updated_at: ctx.now,
-        ..Default::default()
-    };
-    patch.apply(&mut link, &random_bytes::<16>());
-    check_domain(ctx, caller, &link.domain).await?;
-    check_group(ctx, caller, link.group_id.as_deref()).await?;
+    let mut link = new_link(&caller.workspace_id, &ctx.short_domain, ctx.now, patch);
     let db = ctx.db()?;
+    let mut checks = Checks::new(&db, &caller.workspace_id, &ctx.short_domain);
+    checks.domain(&link.domain).await?;
+    checks.group(link.group_id.as_deref()).await?;
     let quota = workspaces::get(&db, &caller.workspace_id)
         .await?
         .map(|w| w.link_quota())
@@ -121,14 +171,16 @@ pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Re
     let before = load(ctx, caller, id).await?;
     let mut link = before.clone();
     patch.apply(&mut link, &random_bytes::<16>());
+    let db = ctx.db()?;
+    let mut checks = Checks::new(&db, &caller.workspace_id, &ctx.short_domain);
     if link.domain != before.domain {
-        check_domain(ctx, caller, &link.domain).await?;
+        checks.domain(&link.domain).await?;
     }
     if link.group_id != before.group_id {
-        check_group(ctx, caller, link.group_id.as_deref()).await?;
+        checks.group(link.group_id.as_deref()).await?;
     }
     link.updated_at = ctx.now;
-    links::update(&ctx.db()?, &link)
+    links::update(&db, &link)
         .await
         .on_constraint(|_| slug_exists(&link))?;
     records::sync(&ctx.kv()?, Some(&before), &link).await?;

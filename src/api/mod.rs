@@ -1,9 +1,11 @@
 //! JSON API handlers: parse → core → store → render.
 
 pub mod admin;
+pub mod bulk;
 pub mod domains;
 pub mod galleries;
 pub mod groups;
+pub mod imports;
 pub mod keys;
 pub mod links;
 pub mod qr;
@@ -17,6 +19,8 @@ pub fn routes() -> Vec<crate::router::Route> {
     [
         admin::routes(),
         links::routes(),
+        bulk::routes(),
+        imports::routes(),
         stats::routes(),
         groups::routes(),
         keys::routes(),

@@ -159,7 +159,7 @@ pub fn error_body(e: &ApiError) -> Value {
         ApiError::RateLimited { .. } => "请求过于频繁",
         ApiError::PayloadTooLarge(_) => "请求体过大",
         ApiError::MethodNotAllowed => "请求方法错误，请使用 POST",
-        ApiError::UnsupportedMediaType => "请求格式错误，请使用 JSON",
+        ApiError::UnsupportedMediaType(_) => "请求格式错误，请使用 JSON",
         ApiError::Internal => "服务器内部错误",
         _ => "请求失败",
     };

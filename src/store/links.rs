@@ -4,13 +4,14 @@ use edgelink_core::ids::{LinkId, WorkspaceId};
 use std::collections::BTreeMap;
 
 use super::{
-    first, flag, get_owned, int, opt_int, opt_text, page, run, text, write, Owned, WriteResult,
+    all, first, flag, get_owned, int, opt_int, opt_text, page, run, stmt, text, write, Count,
+    Owned, WriteResult,
 };
 use edgelink_core::link::{Link, Utm};
 use edgelink_core::ApiResult;
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
-use worker::D1Database;
+use worker::{D1Database, D1PreparedStatement};
 
 #[derive(Deserialize)]
 struct Row {
@@ -152,11 +153,144 @@ pub async fn insert(db: &D1Database, l: &Link, quota: i64) -> WriteResult<bool> 
     Ok(write(db, &sql, &args).await? > 0)
 }
 
+/// The insert of a batch (bulk create, import): does nothing when the
+/// host + slug or the id is taken, or the workspace holds `quota` links,
+/// rather than failing the whole batch; its `changes` tell which.
+pub fn insert_stmt(db: &D1Database, l: &Link, quota: i64) -> ApiResult<D1PreparedStatement> {
+    let placeholders: Vec<String> = (1..=31).map(|i| format!("?{i}")).collect();
+    let sql = format!(
+        "INSERT INTO links ({COLUMNS}) SELECT {} \
+         WHERE (SELECT COUNT(*) FROM links WHERE workspace_id = ?2) < ?32 ON CONFLICT DO NOTHING",
+        placeholders.join(", ")
+    );
+    let mut args = values(l);
+    args.push(int(quota));
+    stmt(db, &sql, &args)
+}
+
+/// A statement that fails, rolling its batch back, unless the workspace
+/// has room for `n` more links: a bulk create is all or nothing.
+pub fn quota_guard_stmt(
+    db: &D1Database,
+    workspace_id: &str,
+    n: i64,
+    quota: i64,
+) -> ApiResult<D1PreparedStatement> {
+    // json() of a non-JSON string errors at run time; CASE evaluates it
+    // only when the quota would be exceeded.
+    stmt(
+        db,
+        "SELECT CASE WHEN (SELECT COUNT(*) FROM links WHERE workspace_id = ?1) + ?2 > ?3 \
+         THEN json('quota exceeded') END",
+        &[text(workspace_id), int(n), int(quota)],
+    )
+}
+
+pub async fn count(db: &D1Database, workspace_id: &str) -> ApiResult<i64> {
+    let c: Option<Count> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM links WHERE workspace_id = ?1",
+        &[text(workspace_id)],
+    )
+    .await?;
+    Ok(c.map_or(0, |c| c.n))
+}
+
+/// The workspace's links among `ids` (others' ids are not found).
+pub async fn by_ids(db: &D1Database, workspace_id: &str, ids: &[String]) -> ApiResult<Vec<Link>> {
+    let rows: Vec<Row> = all(
+        db,
+        "SELECT * FROM links WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        &[text(workspace_id), text(&json_list(ids))],
+    )
+    .await?;
+    Ok(rows.into_iter().map(Link::from).collect())
+}
+
+/// The links (of any workspace) at these hosts and slugs.
+pub async fn by_slugs(db: &D1Database, keys: &[(String, String)]) -> ApiResult<Vec<Link>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = all(
+        db,
+        "SELECT l.* FROM json_each(?1) j JOIN links l \
+         ON l.domain = json_extract(j.value, '$[0]') AND l.slug = json_extract(j.value, '$[1]')",
+        &[text(&serde_json::to_string(keys).unwrap_or_default())],
+    )
+    .await?;
+    Ok(rows.into_iter().map(Link::from).collect())
+}
+
+/// The workspace's links to any of these destinations.
+pub async fn by_destinations(
+    db: &D1Database,
+    workspace_id: &str,
+    urls: &[String],
+) -> ApiResult<Vec<Link>> {
+    if urls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = all(
+        db,
+        "SELECT * FROM links WHERE workspace_id = ?1 \
+         AND destination_url IN (SELECT value FROM json_each(?2))",
+        &[text(workspace_id), text(&json_list(urls))],
+    )
+    .await?;
+    Ok(rows.into_iter().map(Link::from).collect())
+}
+
+/// The workspace's links after `(created_at, id)`, oldest first: the
+/// export's pages (keyset, so a link created meanwhile shifts nothing).
+pub async fn export_page(
+    db: &D1Database,
+    workspace_id: &str,
+    after: (i64, &str),
+    limit: i64,
+) -> ApiResult<Vec<Link>> {
+    let rows: Vec<Row> = all(
+        db,
+        "SELECT * FROM links WHERE workspace_id = ?1 \
+         AND (created_at > ?2 OR (created_at = ?2 AND id > ?3)) \
+         ORDER BY created_at, id LIMIT ?4",
+        &[text(workspace_id), int(after.0), text(after.1), int(limit)],
+    )
+    .await?;
+    Ok(rows.into_iter().map(Link::from).collect())
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+/// `update` as a statement of a batch.
+pub fn update_stmt(db: &D1Database, l: &Link) -> ApiResult<D1PreparedStatement> {
+    stmt(db, &update_sql(), &values(l))
+}
+
+/// Deletes one link of the workspace, as a statement of a batch.
+pub fn delete_stmt(
+    db: &D1Database,
+    workspace_id: &str,
+    id: &str,
+) -> ApiResult<D1PreparedStatement> {
+    stmt(
+        db,
+        "DELETE FROM links WHERE id = ?1 AND workspace_id = ?2",
+        &[text(id), text(workspace_id)],
+    )
+}
+
 /// Rewrites every column the API owns (a taken domain + slug is
 /// `Constraint::LinkSlug`). `click_count` belongs to the analytics consumer (which adds to
 /// it in SQL): writing back the value read before a PATCH would lose the
 /// clicks drained in between.
 pub async fn update(db: &D1Database, l: &Link) -> WriteResult<()> {
+    write(db, &update_sql(), &values(l)).await.map(|_| ())
+}
+
+fn update_sql() -> String {
     let sets: Vec<String> = COLUMNS
         .split(", ")
         .enumerate()
@@ -164,11 +298,10 @@ pub async fn update(db: &D1Database, l: &Link) -> WriteResult<()> {
         .filter(|(_, c)| !matches!(c.trim(), "click_count" | "created_at"))
         .map(|(i, c)| format!("{} = ?{}", c.trim(), i + 1))
         .collect();
-    let sql = format!(
+    format!(
         "UPDATE links SET {} WHERE id = ?1 AND workspace_id = ?2",
         sets.join(", ")
-    );
-    write(db, &sql, &values(l)).await.map(|_| ())
+    )
 }
 
 pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Option<Link>> {
