@@ -48,3 +48,30 @@ export class Receiver {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * What the webhook test files share: a started receiver, a worker allowed to
+ * deliver to it (plus `vars`), a workspace (`key`), another one
+ * (`otherKey`) and a read-only key of the first. `close()` stops both.
+ */
+export async function webhookWorld(vars, names = ["Hooks Co", "Other Co"]) {
+  const { startWorker } = await import("./helpers.mjs");
+  const rx = new Receiver();
+  await rx.start();
+  const w = await startWorker({ vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true", ...vars } });
+  const { key } = await w.workspace(names[0], "business");
+  const { key: otherKey } = await w.workspace(names[1], "business");
+  const ro = await w.api("POST", "/api/v1/keys", { key, body: { name: "ro", scopes: ["read"] } });
+  if (ro.status !== 201) throw new Error(`read-only key: ${ro.status} ${ro.text}`);
+  return {
+    rx,
+    w,
+    key,
+    otherKey,
+    readOnlyKey: ro.body.data.key,
+    close: async () => {
+      await w.close();
+      await rx.stop();
+    },
+  };
+}

@@ -5,8 +5,8 @@
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
-import { startWorker, expectError } from "./helpers.mjs";
-import { Receiver, sleep } from "./receiver.mjs";
+import { expectError } from "./helpers.mjs";
+import { sleep, webhookWorld } from "./receiver.mjs";
 
 const HOUR = 3_600_000;
 let rx;
@@ -16,22 +16,14 @@ let otherKey;
 let readOnlyKey;
 let uniq = 0;
 
+let world;
 before(async () => {
-  rx = new Receiver();
-  await rx.start();
   // One retry right away: a failed delivery is final after two attempts.
-  w = await startWorker({ vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true", WEBHOOK_RETRY_SCHEDULE: "0" } });
-  ({ key } = await w.workspace("Rotate Co", "business"));
-  ({ key: otherKey } = await w.workspace("Other Co", "business"));
-  const ro = await w.api("POST", "/api/v1/keys", { key, body: { name: "ro", scopes: ["read"] } });
-  assert.equal(ro.status, 201, ro.text);
-  readOnlyKey = ro.body.data.key;
+  world = await webhookWorld({ WEBHOOK_RETRY_SCHEDULE: "0" }, ["Rotate Co", "Other Co"]);
+  ({ rx, w, key, otherKey, readOnlyKey } = world);
 });
 
-after(async () => {
-  await w?.close();
-  await rx?.stop();
-});
+after(() => world?.close());
 
 /** A webhook on the receiver's `/{kind}/…` path, in the workspace of `k`. */
 async function hook(kind, k = key) {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { startWorker, expectError } from "./helpers.mjs";
-import { Receiver, sleep } from "./receiver.mjs";
+import { sleep, webhookWorld } from "./receiver.mjs";
 
 const SEED_BODY = { name: "Click Tracker", url: "https://your-server.com/webhook", events: ["click", "link.created"] };
 
@@ -37,23 +37,13 @@ let key;
 let otherKey;
 let readOnlyKey;
 
+let world;
 before(async () => {
-  rx = new Receiver();
-  await rx.start();
-  w = await startWorker({
-    vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true", WEBHOOK_RETRY_SCHEDULE: "1,1,1,1" },
-  });
-  ({ key } = await w.workspace("Hooks Co", "business"));
-  ({ key: otherKey } = await w.workspace("Other Co", "business"));
-  const ro = await w.api("POST", "/api/v1/keys", { key, body: { name: "ro", scopes: ["read"] } });
-  assert.equal(ro.status, 201, ro.text);
-  readOnlyKey = ro.body.data.key;
+  world = await webhookWorld({ WEBHOOK_RETRY_SCHEDULE: "1,1,1,1" }, ["Hooks Co", "Other Co"]);
+  ({ rx, w, key, otherKey, readOnlyKey } = world);
 });
 
-after(async () => {
-  await w?.close();
-  await rx?.stop();
-});
+after(() => world?.close());
 
 async function api(method, p, opts = {}) {
   const r = await w.api(method, p, { key, ...opts });
