@@ -90,6 +90,8 @@ fn visit<'a>(ua_str: &str, country: &'a str) -> Visit<'a> {
         country: Some(country),
         password: None,
         query: "",
+        visitor: "bench-visitor",
+        link_preview: false,
     }
 }
 
@@ -100,7 +102,7 @@ fn bench(c: &mut Criterion) {
     for (rname, rec) in &records {
         for (uname, ua_str, country) in UAS {
             match decide(rec, &visit(ua_str, country), NOW) {
-                Decision::Redirect { location } => {
+                Decision::Redirect { location, .. } => {
                     assert!(
                         location.starts_with("https://"),
                         "{rname}/{uname}: {location}"
@@ -135,6 +137,8 @@ fn bench(c: &mut Criterion) {
                         country: Some(black_box(*country)),
                         password: None,
                         query: "",
+                        visitor: "bench-visitor",
+                        link_preview: false,
                     };
                     decide(black_box(rec), &v, black_box(NOW))
                 })

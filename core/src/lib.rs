@@ -3,6 +3,7 @@
 //! Nothing here depends on `worker` or JS: time and randomness come in as
 //! arguments, so every rule unit-tests natively with `cargo test`.
 
+pub mod blocklist;
 pub mod config;
 pub mod country;
 pub mod domains;
@@ -11,6 +12,7 @@ pub mod events;
 pub mod galleries;
 pub mod ids;
 pub mod input;
+pub mod jobs;
 pub mod link;
 pub mod pages;
 pub mod plan;

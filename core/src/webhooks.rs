@@ -773,6 +773,7 @@ mod tests {
             qr,
             webhook,
             scene: "promo".into(),
+            variant: None,
         }
     }
 
