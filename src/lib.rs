@@ -8,9 +8,11 @@ use worker::{
 mod analytics;
 mod api;
 mod auth;
+mod blocklist;
 mod clock;
 mod config;
 mod http;
+mod jobs;
 mod redirect;
 pub mod router;
 // Native only (build time): the wasm never carries the document.
@@ -42,9 +44,10 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
     redirect::handle(req, env, wctx).await
 }
 
-/// Two Queues, told apart by their exact configured names
-/// (`EVENTS_QUEUE`, `WEBHOOKS_QUEUE`): click events (src/analytics.rs) and
-/// webhook deliveries (src/webhooks.rs).
+/// Three Queues, told apart by their exact configured names
+/// (`EVENTS_QUEUE`, `WEBHOOKS_QUEUE`, `JOBS_QUEUE`): click events
+/// (src/analytics.rs), webhook deliveries (src/webhooks.rs) and background
+/// jobs (src/jobs.rs).
 #[event(queue)]
 pub async fn queue(
     batch: MessageBatch<serde_json::Value>,
@@ -55,6 +58,7 @@ pub async fn queue(
     match cfg.queue_kind(&batch.queue()) {
         Some(config::QueueKind::Events) => analytics::consume(batch, env, &cfg).await,
         Some(config::QueueKind::Webhooks) => webhooks::consume(batch, env, &cfg).await,
+        Some(config::QueueKind::Jobs) => jobs::consume(batch, env, &cfg).await,
         None => {
             // A consumer binding this worker has no handler for: keep the
             // messages (retried, then dead-lettered) rather than drop them.

@@ -125,10 +125,12 @@ fn authority_of(url: &str) -> Option<String> {
 
 /// The authorities of a link's URLs (to look up among verified domains).
 pub fn link_authorities(link: &Link) -> Vec<String> {
+    // With and without an explicit port (`go.brand.com:443`).
     let mut out: Vec<String> = link
         .urls()
         .iter()
-        .filter_map(|(_, u)| authority_of(u))
+        .flat_map(|(_, u)| [authority_of(u), host_of(u)])
+        .flatten()
         .collect();
     out.sort_unstable();
     out.dedup();

@@ -60,6 +60,8 @@ pub struct Config {
     pub events_queue: String,
     /// `WEBHOOKS_QUEUE`: the webhook-deliveries queue's name.
     pub webhooks_queue: String,
+    /// `JOBS_QUEUE`: the background-jobs queue's name (`crate::jobs`).
+    pub jobs_queue: String,
     /// `ADMIN_TOKEN` (secret): the operator API's bearer token.
     pub admin_token: Option<Secret>,
     /// `VISITOR_HASH_SECRET` (secret): the key of the daily visitor hash.
@@ -73,6 +75,7 @@ pub const DEFAULT_CLICK_BATCH_MS: u64 = 20;
 pub const MAX_CLICK_BATCH_MS: u64 = 1000;
 pub const DEFAULT_EVENTS_QUEUE: &str = "edgelink-events";
 pub const DEFAULT_WEBHOOKS_QUEUE: &str = "edgelink-webhooks";
+pub const DEFAULT_JOBS_QUEUE: &str = "edgelink-jobs";
 
 impl Config {
     /// `get(name)` is a var or secret of the deployment; empty counts as
@@ -122,6 +125,7 @@ impl Config {
             webhook_retry_schedule: parse_schedule(get("WEBHOOK_RETRY_SCHEDULE").as_deref()),
             events_queue: get("EVENTS_QUEUE").unwrap_or_else(|| DEFAULT_EVENTS_QUEUE.into()),
             webhooks_queue: get("WEBHOOKS_QUEUE").unwrap_or_else(|| DEFAULT_WEBHOOKS_QUEUE.into()),
+            jobs_queue: get("JOBS_QUEUE").unwrap_or_else(|| DEFAULT_JOBS_QUEUE.into()),
             admin_token: get("ADMIN_TOKEN").map(Secret),
             visitor_hash_secret: get("VISITOR_HASH_SECRET").map(Secret),
         }
@@ -146,6 +150,8 @@ impl Config {
             Some(QueueKind::Events)
         } else if name == self.webhooks_queue {
             Some(QueueKind::Webhooks)
+        } else if name == self.jobs_queue {
+            Some(QueueKind::Jobs)
         } else {
             None
         }
@@ -156,6 +162,7 @@ impl Config {
 pub enum QueueKind {
     Events,
     Webhooks,
+    Jobs,
 }
 
 fn secret<'a>(s: &'a Option<Secret>, name: &'static str) -> Result<&'a str, MissingSecret> {
@@ -188,6 +195,8 @@ mod tests {
         assert_eq!(c.webhook_retry_schedule, vec![5, 30, 120, 600]);
         assert_eq!(c.events_queue, "edgelink-events");
         assert_eq!(c.webhooks_queue, "edgelink-webhooks");
+        assert_eq!(c.jobs_queue, "edgelink-jobs");
+        assert_eq!(c.queue_kind("edgelink-jobs"), Some(QueueKind::Jobs));
         assert_eq!(c.admin_token(), Err(MissingSecret("ADMIN_TOKEN")));
         assert_eq!(
             c.visitor_hash_secret(),

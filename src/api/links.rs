@@ -71,6 +71,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     patch.apply(&mut link, &random_bytes::<16>());
     check_domain(ctx, caller, &link.domain).await?;
     check_group(ctx, caller, link.group_id.as_deref()).await?;
+    crate::blocklist::check_link(ctx, &link).await?;
     let db = ctx.db()?;
     let quota = workspaces::get(&db, &caller.workspace_id)
         .await?
@@ -126,6 +127,11 @@ pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Re
     }
     if link.group_id != before.group_id {
         check_group(ctx, caller, link.group_id.as_deref()).await?;
+    }
+    // Only new URLs are checked: a blocked link stays editable once its
+    // destination is changed, and a title change costs no lookups.
+    if link.urls() != before.urls() {
+        crate::blocklist::check_link(ctx, &link).await?;
     }
     link.updated_at = ctx.now;
     links::update(&ctx.db()?, &link)

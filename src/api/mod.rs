@@ -1,6 +1,7 @@
 //! JSON API handlers: parse → core → store → render.
 
 pub mod admin;
+pub mod blocklist;
 pub mod domains;
 pub mod galleries;
 pub mod groups;
@@ -16,6 +17,7 @@ pub mod xiaomark;
 pub fn routes() -> Vec<crate::router::Route> {
     [
         admin::routes(),
+        blocklist::routes(),
         links::routes(),
         stats::routes(),
         groups::routes(),

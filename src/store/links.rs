@@ -335,3 +335,46 @@ pub async fn clear_group(
     .await
     .map(|_| ())
 }
+
+/// Operator moderation: bans or unbans, and takes the ban off any block's
+/// account (an operator's ban outlives an unblock; an unban is final).
+pub async fn set_banned(db: &D1Database, id: &str, banned: bool, now: i64) -> ApiResult<()> {
+    run(
+        db,
+        "UPDATE links SET banned = ?2, banned_by_block = NULL, updated_at = ?3 WHERE id = ?1",
+        &[text(id), flag(banned), int(now)],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Every workspace's links after `cursor` in id order, `limit` of them
+/// (the blocklist job's scan: bounded, resumable at the last id).
+pub async fn scan(db: &D1Database, cursor: &str, limit: i64) -> ApiResult<Vec<Link>> {
+    let rows: Vec<Row> = super::all(
+        db,
+        "SELECT * FROM links WHERE id > ?1 ORDER BY id LIMIT ?2",
+        &[text(cursor), int(limit)],
+    )
+    .await?;
+    Ok(rows.into_iter().map(Link::from).collect())
+}
+
+/// Links banned by `block`, `limit` at a time (the unblock job), or those
+/// of them in `(after, upto]` by id.
+pub async fn banned_by(
+    db: &D1Database,
+    block: &str,
+    after: &str,
+    upto: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<Link>> {
+    let rows: Vec<Row> = super::all(
+        db,
+        "SELECT * FROM links WHERE banned_by_block = ?1 AND id > ?2 AND (?3 IS NULL OR id <= ?3) \
+         ORDER BY id LIMIT ?4",
+        &[text(block), text(after), opt_text(upto), int(limit)],
+    )
+    .await?;
+    Ok(rows.into_iter().map(Link::from).collect())
+}
