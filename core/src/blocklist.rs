@@ -22,7 +22,9 @@ pub struct HostPattern(String);
 impl HostPattern {
     /// `field` names the JSON field in the error.
     pub fn parse(s: &str, field: &str) -> ApiResult<HostPattern> {
-        let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
+        let d = s.trim().to_ascii_lowercase();
+        // One root dot (`evil.example.`), as a DNS name may carry.
+        let d = d.strip_suffix('.').unwrap_or(&d);
         let d = d.strip_prefix("*.").unwrap_or(&d);
         let labels: Vec<&str> = d.split('.').collect();
         let ok = !d.is_empty()
@@ -201,6 +203,7 @@ mod tests {
             "-a.example",
             "ev il.example",
             "*.",
+            "evil.example..",
         ] {
             let e = HostPattern::parse(bad, "host").unwrap_err();
             assert_eq!(
