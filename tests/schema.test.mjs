@@ -7,14 +7,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_splitSqlQuery } from "wrangler";
-import { applyMigrations, root } from "./helpers.mjs";
+import { applyMigrations, migrationStatements, root } from "./helpers.mjs";
 
 const mf = new Miniflare(
   convertV4MiniflareOptions({
     modules: true,
     script: "export default { fetch() { return new Response(''); } }",
     compatibilityDate: "2025-09-01",
-    d1Databases: ["MIGRATED", "SCHEMA"],
+    d1Databases: ["MIGRATED", "SCHEMA", "OLD"],
   }),
 );
 after(() => mf.dispose());
@@ -54,9 +54,18 @@ test("migrations/ and schema.sql give the same tables, columns and indexes", asy
   assert.deepEqual(a, b);
 });
 
-test("migrations apply twice without change (a database from schema.sql upgrades in place)", async () => {
+// A database created from schema.sql before migrations existed is what
+// 0001_initial describes (all IF NOT EXISTS, so it only records itself
+// there); `wrangler d1 migrations apply` then runs the later migrations,
+// whose ALTER TABLEs cannot be IF NOT EXISTS. Such a database must end up
+// exactly as schema.sql describes.
+test("a database from the pre-migration schema.sql upgrades in place", async () => {
   const schema = await mf.getD1Database("SCHEMA");
-  const before = await describe(schema);
-  await applyMigrations(schema);
-  assert.deepEqual(await describe(schema), before);
+  const expected = await describe(schema);
+  const old = await mf.getD1Database("OLD");
+  const [initial] = migrationStatements();
+  assert.equal(initial.name, "0001_initial.sql");
+  for (const stmt of initial.statements) await old.prepare(stmt).run();
+  await applyMigrations(old);
+  assert.deepEqual(await describe(old), expected);
 });
