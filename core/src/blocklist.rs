@@ -25,7 +25,7 @@ impl HostPattern {
         let d = s.trim().to_ascii_lowercase();
         // One root dot (`evil.example.`), as a DNS name may carry.
         let d = d.strip_suffix('.').unwrap_or(&d);
-        let d = d.strip_prefix("*.").unwrap_or(&d);
+        let d = d.strip_prefix("*.").unwrap_or(d);
         let labels: Vec<&str> = d.split('.').collect();
         let ok = !d.is_empty()
             && d.len() <= MAX_PATTERN
