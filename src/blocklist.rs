@@ -81,6 +81,18 @@ pub async fn block_chunk(ctx: &Ctx, block: &BlockId, cursor: Option<&str>) -> Ap
             crate::webhooks::emit(ctx, &link.workspace_id, "link.updated", data).await;
         }
     }
+    if !newly.is_empty() && store::get(&db, block).await?.is_none() {
+        // Unblocked while this chunk ran: its unblock job may have come and
+        // gone, so the bans just set need one of their own.
+        enqueue(
+            ctx,
+            &Job::UnblockHost {
+                block: block.clone(),
+            },
+        )
+        .await?;
+        return Ok(());
+    }
     if scanned.len() as i64 == CHUNK {
         let next = scanned.last().map(|l| l.id.to_string());
         enqueue(

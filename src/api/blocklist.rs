@@ -52,7 +52,10 @@ async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
 async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let body = json_body(req).await?;
     let f = Fields::only(&body, &["host"])?;
-    let host = HostPattern::parse(&f.required_string("host", edgelink_core::blocklist::MAX_PATTERN)?, "host")?;
+    let host = HostPattern::parse(
+        &f.required_string("host", edgelink_core::blocklist::MAX_PATTERN)?,
+        "host",
+    )?;
     let block = Block {
         id: BlockId::new(&random_bytes::<16>()),
         host,
