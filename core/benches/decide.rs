@@ -58,6 +58,22 @@ fn plain() -> RedirectRecord {
     }
 }
 
+/// A plain link running a three-way A/B test (every visit hashes).
+fn ab() -> RedirectRecord {
+    let v = |url: &str, weight: u8| edgelink_core::link::Variant {
+        url: url.into(),
+        weight,
+    };
+    RedirectRecord {
+        test_variants: vec![
+            v("https://example.com/landing/a", 50),
+            v("https://example.com/landing/b", 30),
+            v("https://example.com/landing/c", 20),
+        ],
+        ..plain()
+    }
+}
+
 fn targeted() -> RedirectRecord {
     let s = |a: &str, b: &str| (a.to_string(), b.to_string());
     RedirectRecord {
@@ -96,7 +112,7 @@ fn visit<'a>(ua_str: &str, country: &'a str) -> Visit<'a> {
 }
 
 fn bench(c: &mut Criterion) {
-    let records = [("plain", plain()), ("targeted", targeted())];
+    let records = [("plain", plain()), ("targeted", targeted()), ("ab", ab())];
 
     // Every case must be a real redirect, not a gate page.
     for (rname, rec) in &records {

@@ -292,9 +292,10 @@ pub const LINK_PREVIEW_AGENTS: &[&str] = &[
 pub fn is_link_preview(ua: &str) -> bool {
     let hay = ua.as_bytes();
     (0..hay.len()).any(|i| {
+        let first = hay[i].to_ascii_lowercase();
         LINK_PREVIEW_AGENTS
             .iter()
-            .any(|n| starts_with_ci(&hay[i..], n.as_bytes()))
+            .any(|n| n.as_bytes()[0] == first && starts_with_ci(&hay[i..], n.as_bytes()))
     })
 }
 
