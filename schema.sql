@@ -85,12 +85,25 @@ CREATE TABLE IF NOT EXISTS links (
   banned                  INTEGER NOT NULL DEFAULT 0,
   click_count             INTEGER NOT NULL DEFAULT 0,
   created_at              INTEGER NOT NULL,
-  updated_at              INTEGER NOT NULL
+  updated_at              INTEGER NOT NULL,
+  test_variants           TEXT,          -- JSON array of {url, weight}; NULL = no A/B test
+  preview                 TEXT,          -- JSON {title, description?, image?}; NULL = no card
+  banned_by_block         TEXT           -- blocked_hosts.id whose job banned it; NULL otherwise
 );
 CREATE UNIQUE INDEX IF NOT EXISTS links_domain_slug ON links (domain, slug);
 CREATE INDEX IF NOT EXISTS links_workspace_created ON links (workspace_id, created_at);
 CREATE INDEX IF NOT EXISTS links_workspace_clicks ON links (workspace_id, click_count);
 CREATE INDEX IF NOT EXISTS links_workspace_group ON links (workspace_id, group_id, created_at);
+CREATE INDEX IF NOT EXISTS links_banned_by_block ON links (banned_by_block) WHERE banned_by_block IS NOT NULL;
+
+-- The operator's blocklist (src/api/blocklist.rs): no link may point at
+-- `host` or its subdomains; blocking bans the links that do (their
+-- `banned_by_block`), unblocking lifts exactly those bans.
+CREATE TABLE IF NOT EXISTS blocked_hosts (
+  id          TEXT PRIMARY KEY,
+  host        TEXT NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL
+);
 
 -- Click analytics (src/analytics.rs). Raw clicks are kept for
 -- CLICK_RETENTION_DAYS (default 90, at least 14 so that no Queue redelivery
@@ -110,7 +123,8 @@ CREATE TABLE IF NOT EXISTS clicks (
   referrer      TEXT NOT NULL DEFAULT '',   -- host, '' = direct
   qr            INTEGER NOT NULL DEFAULT 0,
   visitor       TEXT NOT NULL DEFAULT '',   -- daily-rotating keyed hash, never the IP
-  batch_id      TEXT
+  batch_id      TEXT,
+  variant       INTEGER                     -- A/B variant index; NULL = no variant chose the target
 );
 CREATE INDEX IF NOT EXISTS clicks_link_ts ON clicks (link_id, ts, id);
 CREATE INDEX IF NOT EXISTS clicks_ts ON clicks (ts);
@@ -127,7 +141,8 @@ CREATE TABLE IF NOT EXISTS click_visitors (
 
 -- Rollups: clicks per link per hour (and per UTC day) per dimension value.
 -- dim: total ('' value), country, device, browser, os, referrer, source
--- (qr|link), visitors (first visits of the day, counted in their hour).
+-- (qr|link), variant (A/B letter; only clicks a variant chose), visitors
+-- (first visits of the day, counted in their hour).
 CREATE TABLE IF NOT EXISTS click_rollup_hour (
   link_id       TEXT NOT NULL,
   hour          INTEGER NOT NULL,

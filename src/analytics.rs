@@ -167,6 +167,7 @@ async fn record_clicks(
             "referrer": c.referrer.as_deref().unwrap_or(""),
             "qr": c.qr as i64,
             "visitor": c.visitor,
+            "variant": c.variant,
         }));
     }
     let mut tx = Batch::new(&db, &tag);

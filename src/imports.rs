@@ -78,6 +78,9 @@ impl Planner<'_> {
         if let Err(e) = self.checks.group(link.group_id.as_deref()).await {
             return Plan::Fail(e);
         }
+        if let Err(e) = self.checks.urls(&link).await {
+            return Plan::Fail(e);
+        }
         let duplicate = |slug: &str| Plan::Skip {
             slug: slug.to_string(),
             message: format!(

@@ -9,6 +9,7 @@ use worker::{
 mod analytics;
 mod api;
 mod auth;
+mod blocklist;
 mod clock;
 mod config;
 mod http;

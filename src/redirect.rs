@@ -177,11 +177,20 @@ pub async fn handle(
         country: country.as_deref(),
         password: password.as_deref(),
         query: &query,
+        visitor: &visitor,
+        // Only links with a card pay for the second UA scan.
+        link_preview: record.preview.is_some() && ua::is_link_preview(&ua_header),
     };
     let decision = decide(&record, &visit, now);
-    let Decision::Redirect { location } = decision else {
-        let short_url = cfg.short_url(domain, slug.as_str());
-        let body = pages::for_decision(&decision, &short_url).unwrap_or_default();
+    let Decision::Redirect { location, variant } = decision else {
+        // Not a click: pages (the preview card included) are never counted.
+        let body = match (&decision, &record.preview) {
+            (Decision::Preview, Some(p)) => pages::preview_card(p, &record.destination_url),
+            _ => {
+                let short_url = cfg.short_url(domain, slug.as_str());
+                pages::for_decision(&decision, &short_url).unwrap_or_default()
+            }
+        };
         return html(decision.status(), body);
     };
 
@@ -202,6 +211,7 @@ pub async fn handle(
             qr,
             webhook: record.webhook,
             scene: record.webhook_scene.clone(),
+            variant,
         };
         queue_click(&env, &wctx, event, cfg.click_batch_ms);
     }

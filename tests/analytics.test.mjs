@@ -157,6 +157,8 @@ describe("consumer → stats, exact counts", () => {
     assert.deepEqual(asMap(s.byOs, "os"), { macos: 2, windows: 1, ios: 3, android: 2, linux: 1 });
     assert.deepEqual(asMap(s.byReferrer, "referrer"), { "news.ycombinator.com": 3, direct: 5, "t.co": 1 });
     assert.deepEqual(asMap(s.bySource, "source"), { link: 8, qr: 1 });
+    // No A/B test: no variant rows at all (tests/variants.test.mjs has them).
+    assert.deepEqual(s.byVariant, []);
     // v1 twice today is one visitor; v1 three days ago is another day's visit.
     assert.equal(s.uniqueVisitors, 8);
     // Sorted by clicks, most first.
@@ -261,11 +263,12 @@ describe("consumer → stats, exact counts", () => {
     assert.match(res.headers.get("content-disposition"), /attachment/);
     const text = await res.text();
     const lines = text.split("\r\n").filter(Boolean);
-    assert.equal(lines[0], "id,timestamp,country,device,os,browser,referrer,source,visitor");
+    assert.equal(lines[0], "id,timestamp,country,device,os,browser,referrer,source,visitor,variant");
     assert.ok(!/\bip\b/i.test(lines[0]));
     assert.equal(lines.length, 1 + 9);
     const rows = lines.slice(1).map((l) => l.split(","));
-    assert.ok(rows.every((r) => r.length === 9));
+    assert.ok(rows.every((r) => r.length === 10));
+    assert.ok(rows.every((r) => r[9] === ""), "no A/B variant on this link");
     assert.equal(rows.filter((r) => r[2] === "US").length, 3);
     assert.equal(rows.filter((r) => r[7] === "qr").length, 1);
     assert.ok(rows.every((r) => !["b1", "b2"].includes(r[8])), "no bot rows");

@@ -85,6 +85,20 @@ test("responses carry exactly the documented fields", async () => {
   conforms("GalleryItem", itm.body.data);
   const list = await w.api("GET", "/api/v1/links", { key });
   conforms("Meta", list.body.meta);
+  const ab = await w.api("POST", "/api/v1/links", {
+    key,
+    body: {
+      destinationUrl: "https://example.com/ab",
+      testVariants: [{ url: "https://example.com/a", weight: 50 }, { url: "https://example.com/b", weight: 50 }],
+      preview: { title: "Card", description: "About", image: "https://example.com/i.png" },
+    },
+  });
+  conforms("Link", ab.body.data);
+  assert.ok(ab.body.data.testVariants && ab.body.data.preview);
+  const blk = await w.api("POST", "/api/v1/admin/blocklist", { key: ADMIN_TOKEN, body: { host: "docs-blocked.example" } });
+  conforms("BlockedHost", blk.body.data);
+  const stats = await w.api("GET", `/api/v1/links/${ab.body.data.id}/stats`, { key });
+  conforms("LinkStats", stats.body.data);
   // Every documented Link property can be written back (read-only ones are ignored).
   const input = doc.components.schemas.LinkInput.properties;
   for (const k of Object.keys(link.body.data)) {

@@ -58,6 +58,22 @@ fn plain() -> RedirectRecord {
     }
 }
 
+/// A plain link running a three-way A/B test (every visit hashes).
+fn ab() -> RedirectRecord {
+    let v = |url: &str, weight: u8| edgelink_core::link::Variant {
+        url: url.into(),
+        weight,
+    };
+    RedirectRecord {
+        test_variants: vec![
+            v("https://example.com/landing/a", 50),
+            v("https://example.com/landing/b", 30),
+            v("https://example.com/landing/c", 20),
+        ],
+        ..plain()
+    }
+}
+
 fn targeted() -> RedirectRecord {
     let s = |a: &str, b: &str| (a.to_string(), b.to_string());
     RedirectRecord {
@@ -90,17 +106,19 @@ fn visit<'a>(ua_str: &str, country: &'a str) -> Visit<'a> {
         country: Some(country),
         password: None,
         query: "",
+        visitor: "bench-visitor",
+        link_preview: false,
     }
 }
 
 fn bench(c: &mut Criterion) {
-    let records = [("plain", plain()), ("targeted", targeted())];
+    let records = [("plain", plain()), ("targeted", targeted()), ("ab", ab())];
 
     // Every case must be a real redirect, not a gate page.
     for (rname, rec) in &records {
         for (uname, ua_str, country) in UAS {
             match decide(rec, &visit(ua_str, country), NOW) {
-                Decision::Redirect { location } => {
+                Decision::Redirect { location, .. } => {
                     assert!(
                         location.starts_with("https://"),
                         "{rname}/{uname}: {location}"
@@ -135,6 +153,8 @@ fn bench(c: &mut Criterion) {
                         country: Some(black_box(*country)),
                         password: None,
                         query: "",
+                        visitor: "bench-visitor",
+                        link_preview: false,
                     };
                     decide(black_box(rec), &v, black_box(NOW))
                 })

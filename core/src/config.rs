@@ -60,7 +60,7 @@ pub struct Config {
     pub events_queue: String,
     /// `WEBHOOKS_QUEUE`: the webhook-deliveries queue's name.
     pub webhooks_queue: String,
-    /// `JOBS_QUEUE`: the background-jobs queue's name (imports).
+    /// `JOBS_QUEUE`: the background-jobs queue's name (imports, blocklist bans).
     pub jobs_queue: String,
     /// `ADMIN_TOKEN` (secret): the operator API's bearer token.
     pub admin_token: Option<Secret>,
@@ -195,6 +195,8 @@ mod tests {
         assert_eq!(c.webhook_retry_schedule, vec![5, 30, 120, 600]);
         assert_eq!(c.events_queue, "edgelink-events");
         assert_eq!(c.webhooks_queue, "edgelink-webhooks");
+        assert_eq!(c.jobs_queue, "edgelink-jobs");
+        assert_eq!(c.queue_kind("edgelink-jobs"), Some(QueueKind::Jobs));
         assert_eq!(c.admin_token(), Err(MissingSecret("ADMIN_TOKEN")));
         assert_eq!(
             c.visitor_hash_secret(),

@@ -17,6 +17,11 @@ pub enum ApiError {
         field: String,
         message: String,
     },
+    /// A URL of the link is on a host the operator blocked: names the field.
+    DestinationBlocked {
+        field: String,
+        message: String,
+    },
     SlugReserved(String),
     SlugExists(String),
     LimitReached(String),
@@ -57,7 +62,9 @@ impl ApiError {
             ApiError::Unauthorized(_) => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
-            ApiError::Validation { .. } | ApiError::InvalidUrl { .. } => 400,
+            ApiError::Validation { .. }
+            | ApiError::InvalidUrl { .. }
+            | ApiError::DestinationBlocked { .. } => 400,
             ApiError::SlugReserved(_) | ApiError::SlugExists(_) | ApiError::Conflict(_) => 409,
             ApiError::LimitReached(_) => 403,
             ApiError::DomainNotVerified(_) => 400,
@@ -76,6 +83,7 @@ impl ApiError {
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Validation { .. } => "VALIDATION_ERROR",
             ApiError::InvalidUrl { .. } => "INVALID_URL",
+            ApiError::DestinationBlocked { .. } => "DESTINATION_BLOCKED",
             ApiError::SlugReserved(_) => "SLUG_RESERVED",
             ApiError::SlugExists(_) => "SLUG_EXISTS",
             ApiError::LimitReached(_) => "LIMIT_REACHED",
@@ -100,9 +108,9 @@ impl ApiError {
             | ApiError::DomainNotVerified(m)
             | ApiError::Conflict(m)
             | ApiError::PayloadTooLarge(m) => m.clone(),
-            ApiError::Validation { field, message } | ApiError::InvalidUrl { field, message } => {
-                format!("{field}: {message}")
-            }
+            ApiError::Validation { field, message }
+            | ApiError::InvalidUrl { field, message }
+            | ApiError::DestinationBlocked { field, message } => format!("{field}: {message}"),
             ApiError::RateLimited { retry_after_secs } => {
                 format!("Too many requests; retry in {retry_after_secs} s")
             }
@@ -114,7 +122,9 @@ impl ApiError {
 
     pub fn field(&self) -> Option<&str> {
         match self {
-            ApiError::Validation { field, .. } | ApiError::InvalidUrl { field, .. } => Some(field),
+            ApiError::Validation { field, .. }
+            | ApiError::InvalidUrl { field, .. }
+            | ApiError::DestinationBlocked { field, .. } => Some(field),
             _ => None,
         }
     }

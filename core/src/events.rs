@@ -30,6 +30,10 @@ pub struct ClickEvent {
     pub webhook: bool,
     #[serde(default)]
     pub scene: String,
+    /// The A/B variant (index into the link's `testVariants`) that chose
+    /// the target; none when the link has no test or a target won.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +63,7 @@ mod tests {
             qr: false,
             webhook: false,
             scene: String::new(),
+            variant: Some(1),
         };
         let s = serde_json::to_string(&QueueMessage::Click(c.clone())).unwrap();
         assert!(s.contains(r#""type":"click""#));

@@ -75,6 +75,12 @@ id_type!(
 );
 
 id_type!(
+    /// `blk_…`: a blocked host of the operator's blocklist.
+    BlockId,
+    "blk"
+);
+
+id_type!(
     /// `grp_…`
     GroupId,
     "grp"

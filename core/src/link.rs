@@ -53,6 +53,32 @@ impl Utm {
     }
 }
 
+/// One A/B destination: `weight` of 100 visitors go to `url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub url: String,
+    pub weight: u8,
+}
+
+pub const MIN_VARIANTS: usize = 2;
+pub const MAX_VARIANTS: usize = 4;
+
+/// What link-preview crawlers (Slack, iMessage, X, ...) show for the link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// An https image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+/// Open Graph's own guidance: titles past ~90 characters and descriptions
+/// past ~300 are cut by every unfurler.
+pub const MAX_PREVIEW_TITLE: usize = 200;
+pub const MAX_PREVIEW_DESCRIPTION: usize = 500;
+
 /// A link as stored in D1.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Link {
@@ -72,6 +98,9 @@ pub struct Link {
     pub ios_url: Option<String>,
     pub android_url: Option<String>,
     pub utm: Utm,
+    /// A/B test: 2–4 destinations whose weights sum to 100; empty = none.
+    pub test_variants: Vec<Variant>,
+    pub preview: Option<Preview>,
     pub group_id: Option<String>,
     pub archived: bool,
     pub escape_from_wechat: bool,
@@ -106,6 +135,9 @@ pub struct LinkPatch {
     pub utm_campaign: Option<Option<String>>,
     pub utm_term: Option<Option<String>>,
     pub utm_content: Option<Option<String>>,
+    /// `Some(vec![])` ends the test (`null`).
+    pub test_variants: Option<Vec<Variant>>,
+    pub preview: Option<Option<Preview>>,
     pub group_id: Option<Option<String>>,
     pub archived: Option<bool>,
     pub escape_from_wechat: Option<bool>,
@@ -134,6 +166,8 @@ const WRITABLE: &[&str] = &[
     "utmCampaign",
     "utmTerm",
     "utmContent",
+    "testVariants",
+    "preview",
     "groupId",
     "archived",
     "escapeFromWechat",
@@ -180,6 +214,120 @@ fn url_map(
         out.insert(key, url.into_string());
     }
     Ok(Some(out))
+}
+
+/// `testVariants`: null (ends the test) or 2–4 `{url, weight}` with
+/// whole-number weights summing to 100; each url as `destinationUrl`.
+fn test_variants(f: &Fields) -> ApiResult<Option<Vec<Variant>>> {
+    const NAME: &str = "testVariants";
+    let items = match f.map.get(NAME) {
+        None => return Ok(None),
+        Some(Value::Null) => return Ok(Some(Vec::new())),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(ApiError::validation(NAME, "must be an array or null")),
+    };
+    if !(MIN_VARIANTS..=MAX_VARIANTS).contains(&items.len()) {
+        return Err(ApiError::validation(
+            NAME,
+            format!("must hold {MIN_VARIANTS} to {MAX_VARIANTS} variants"),
+        ));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{NAME}[{i}]");
+        let Value::Object(m) = item else {
+            return Err(ApiError::validation(at, "must be an object {url, weight}"));
+        };
+        let vf = Fields::new(m);
+        vf.deny_unknown(&["url", "weight"], &[])
+            .map_err(|e| prefixed(&at, e))?;
+        let url = match vf.string("url", crate::url::MAX_URL_LEN + 64) {
+            Ok(Some(u)) => DestinationUrl::parse(&u, &format!("{at}.url"))?,
+            Ok(None) => return Err(ApiError::validation(format!("{at}.url"), "is required")),
+            Err(e) => return Err(prefixed(&at, e)),
+        };
+        let weight = match m.get("weight") {
+            Some(Value::Number(n)) => n.as_u64().filter(|w| (1..=99).contains(w)),
+            None => return Err(ApiError::validation(format!("{at}.weight"), "is required")),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ApiError::validation(
+                format!("{at}.weight"),
+                "must be a whole number from 1 to 99",
+            )
+        })?;
+        out.push(Variant {
+            url: url.into_string(),
+            weight: weight as u8,
+        });
+    }
+    let sum: u32 = out.iter().map(|v| v.weight as u32).sum();
+    if sum != 100 {
+        return Err(ApiError::validation(
+            NAME,
+            format!("weights must sum to 100 (they sum to {sum})"),
+        ));
+    }
+    Ok(Some(out))
+}
+
+/// `preview`: null (none) or `{title, description?, image?}`.
+fn preview(f: &Fields) -> ApiResult<Option<Option<Preview>>> {
+    const NAME: &str = "preview";
+    let m = match f.map.get(NAME) {
+        None => return Ok(None),
+        Some(Value::Null) => return Ok(Some(None)),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(ApiError::validation(NAME, "must be an object or null")),
+    };
+    let pf = Fields::new(m);
+    let p = |e| prefixed(NAME, e);
+    pf.deny_unknown(&["title", "description", "image"], &[])
+        .map_err(p)?;
+    let title = pf.required_string("title", MAX_PREVIEW_TITLE).map_err(p)?;
+    let description = pf
+        .nullable_string("description", MAX_PREVIEW_DESCRIPTION)
+        .map_err(p)?
+        .flatten()
+        .filter(|d| !d.trim().is_empty());
+    let image = match pf
+        .nullable_string("image", crate::url::MAX_URL_LEN + 64)
+        .map_err(p)?
+        .flatten()
+    {
+        None => None,
+        Some(u) => {
+            let url = DestinationUrl::parse(&u, "preview.image")?;
+            if !url.as_str()[..6].eq_ignore_ascii_case("https:") {
+                return Err(ApiError::invalid_url(
+                    "preview.image",
+                    "must be an https URL (unfurlers refuse mixed content)",
+                ));
+            }
+            Some(url.into_string())
+        }
+    };
+    Ok(Some(Some(Preview {
+        title: title.trim().to_string(),
+        description,
+        image,
+    })))
+}
+
+/// The same error, its field named inside `outer` (`preview.title`).
+fn prefixed(outer: &str, e: ApiError) -> ApiError {
+    match e {
+        ApiError::Validation { field, message } => ApiError::Validation {
+            field: format!("{outer}.{field}"),
+            message,
+        },
+        ApiError::InvalidUrl { field, message } => ApiError::InvalidUrl {
+            field: format!("{outer}.{field}"),
+            message,
+        },
+        other => other,
+    }
 }
 
 impl LinkPatch {
@@ -267,6 +415,8 @@ impl LinkPatch {
             utm_campaign: f.nullable_string("utmCampaign", MAX_UTM)?,
             utm_term: f.nullable_string("utmTerm", MAX_UTM)?,
             utm_content: f.nullable_string("utmContent", MAX_UTM)?,
+            test_variants: test_variants(&f)?,
+            preview: preview(&f)?,
             group_id,
             archived: f.bool("archived")?,
             escape_from_wechat: f.bool("escapeFromWechat")?,
@@ -312,6 +462,8 @@ impl LinkPatch {
         set(&mut link.utm.campaign, empty_to_none(self.utm_campaign));
         set(&mut link.utm.term, empty_to_none(self.utm_term));
         set(&mut link.utm.content, empty_to_none(self.utm_content));
+        set(&mut link.test_variants, self.test_variants);
+        set(&mut link.preview, self.preview);
         set(&mut link.group_id, self.group_id);
         set(&mut link.archived, self.archived);
         set(&mut link.escape_from_wechat, self.escape_from_wechat);
@@ -363,8 +515,10 @@ impl Link {
     }
 
     /// The API shape (go2.gg's fields plus ours). Never the password.
+    /// `testVariants` and `preview` appear only when set, so links
+    /// without them keep exactly go2.gg's shape.
     pub fn to_json(&self, scheme: &str) -> Value {
-        json!({
+        let mut v = json!({
             "id": self.id,
             "shortUrl": self.short_url(scheme),
             "destinationUrl": self.destination_url,
@@ -396,7 +550,35 @@ impl Link {
             "clickCount": self.click_count,
             "createdAt": format_rfc3339(self.created_at),
             "updatedAt": format_rfc3339(self.updated_at),
-        })
+        });
+        if !self.test_variants.is_empty() {
+            v["testVariants"] = json!(self.test_variants);
+        }
+        if let Some(p) = &self.preview {
+            v["preview"] = json!(p);
+        }
+        v
+    }
+
+    /// Every URL a visitor can be sent to, with the API field naming it.
+    pub fn urls(&self) -> Vec<(String, &str)> {
+        let mut out = vec![("destinationUrl".to_string(), self.destination_url.as_str())];
+        for (k, u) in &self.geo_targets {
+            out.push((format!("geoTargets.{k}"), u));
+        }
+        for (k, u) in &self.device_targets {
+            out.push((format!("deviceTargets.{k}"), u));
+        }
+        if let Some(u) = &self.ios_url {
+            out.push(("iosUrl".into(), u));
+        }
+        if let Some(u) = &self.android_url {
+            out.push(("androidUrl".into(), u));
+        }
+        for (i, v) in self.test_variants.iter().enumerate() {
+            out.push((format!("testVariants[{i}].url"), &v.url));
+        }
+        out
     }
 
     pub fn record(&self) -> RedirectRecord {
@@ -410,6 +592,8 @@ impl Link {
             geo_targets: self.geo_targets.clone(),
             device_targets: self.device_targets.clone(),
             utm_query: self.utm.query(),
+            test_variants: self.test_variants.clone(),
+            preview: self.preview.clone(),
             expires_at: self.expires_at,
             click_limit: self.click_limit,
             limit_reached: self.click_limit.is_some_and(|l| self.click_count >= l),
@@ -455,6 +639,12 @@ pub struct RedirectRecord {
     /// Pre-encoded UTM query.
     #[serde(rename = "utm", default, skip_serializing_if = "String::is_empty")]
     pub utm_query: String,
+    /// A/B destinations (checked and summing to 100 at write time).
+    #[serde(rename = "ab", default, skip_serializing_if = "Vec::is_empty")]
+    pub test_variants: Vec<Variant>,
+    /// The card link-preview crawlers get.
+    #[serde(rename = "pv", default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Preview>,
     /// Expiry, ms since the epoch.
     #[serde(rename = "exp", default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
@@ -649,6 +839,120 @@ mod tests {
             parse(json!({"banned": true}), false).unwrap_err().code(),
             "FORBIDDEN"
         );
+    }
+
+    #[test]
+    fn variants_and_preview_parse_and_name_their_fields() {
+        let base = |extra: Value| {
+            let mut b = json!({"destinationUrl": "https://x.com"});
+            b.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            b
+        };
+        let v = |u: &str, w: Value| json!({"url": u, "weight": w});
+        let ok = create(base(json!({
+            "testVariants": [v("https://a.com", json!(70)), v("https://b.com", json!(30))],
+            "preview": {"title": " Hi ", "description": "D", "image": "https://img.example/i.png"}
+        })));
+        assert_eq!(ok.test_variants.len(), 2);
+        assert_eq!(ok.test_variants[0].weight, 70);
+        assert_eq!(ok.preview.as_ref().unwrap().title, "Hi");
+        let j = ok.to_json("https");
+        assert_eq!(j["testVariants"][1]["url"], "https://b.com");
+        assert_eq!(j["preview"]["image"], "https://img.example/i.png");
+        let r = RedirectRecord::from_json(&ok.record().to_json_string()).unwrap();
+        assert_eq!(r.test_variants, ok.test_variants);
+        assert_eq!(r.preview, ok.preview);
+        // Absent: go2.gg's shape, unchanged.
+        let plain = create(base(json!({})));
+        assert!(plain.to_json("https").get("testVariants").is_none());
+        assert!(plain.to_json("https").get("preview").is_none());
+
+        let a = v("https://a.com", json!(50));
+        let cases = [
+            (
+                json!({"testVariants": [a.clone()]}),
+                "testVariants",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"testVariants": [a.clone(), a.clone(), v("https://c.com", json!(0)), a.clone(), a.clone()]}),
+                "testVariants",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"testVariants": [a.clone(), v("https://b.com", json!(40))]}),
+                "testVariants",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"testVariants": [a.clone(), v("https://b.com", json!(49.5)), v("https://c.com", json!(0.5))]}),
+                "testVariants[1].weight",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"testVariants": [a.clone(), v("https://b.com", json!("50"))]}),
+                "testVariants[1].weight",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"testVariants": [a.clone(), v("javascript:alert(1)", json!(50))]}),
+                "testVariants[1].url",
+                "INVALID_URL",
+            ),
+            (
+                json!({"testVariants": [a.clone(), {"weight": 50}]}),
+                "testVariants[1].url",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"testVariants": [a.clone(), {"url": "https://b.com", "weight": 50, "x": 1}]}),
+                "testVariants[1].x",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"testVariants": "a"}),
+                "testVariants",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"preview": {"title": "t", "image": "http://img.example/i.png"}}),
+                "preview.image",
+                "INVALID_URL",
+            ),
+            (
+                json!({"preview": {"description": "d"}}),
+                "preview.title",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"preview": {"title": "t".repeat(201)}}),
+                "preview.title",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"preview": {"title": "t", "description": "d".repeat(501)}}),
+                "preview.description",
+                "VALIDATION_ERROR",
+            ),
+            (
+                json!({"preview": {"title": "t", "video": "x"}}),
+                "preview.video",
+                "VALIDATION_ERROR",
+            ),
+            (json!({"preview": "t"}), "preview", "VALIDATION_ERROR"),
+        ];
+        for (extra, field, code) in cases {
+            let e = parse(base(extra.clone()), true).unwrap_err();
+            assert_eq!((e.field(), e.code()), (Some(field), code), "{extra}");
+        }
+        // null ends the test / removes the card.
+        let mut l = ok.clone();
+        parse(json!({"testVariants": null, "preview": null}), false)
+            .unwrap()
+            .apply(&mut l, &[0; 16]);
+        assert!(l.test_variants.is_empty() && l.preview.is_none());
     }
 
     #[test]

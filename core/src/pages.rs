@@ -1,6 +1,7 @@
 //! The visitor-facing pages of the redirect: small, self-contained HTML
 //! (inline CSS, no external assets), readable on a phone, never indexed.
 
+use crate::link::Preview;
 use crate::redirect::Decision;
 
 /// Escapes text for HTML element content and quoted attributes.
@@ -30,13 +31,18 @@ pub fn layout(code: u16, title: &str, body: &str) -> String {
 /// The layout without a status label, for pages that are not errors (the
 /// password form, WeChat's open-in-browser page).
 fn page(code: Option<u16>, title: &str, body: &str) -> String {
+    page_with_head(code, title, "", body)
+}
+
+/// `head` is trusted HTML built by this module (escaped values only).
+fn page_with_head(code: Option<u16>, title: &str, head: &str, body: &str) -> String {
     let label = code
         .map(|c| format!("<div class=\"code\">{c}</div>"))
         .unwrap_or_default();
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<meta name=\"robots\" content=\"noindex,nofollow\"><title>{t}</title><style>{STYLE}</style></head>\
+<meta name=\"robots\" content=\"noindex,nofollow\"><title>{t}</title>{head}<style>{STYLE}</style></head>\
 <body><main>{label}<h1>{t}</h1>{body}</main></body></html>",
         t = escape(title)
     )
@@ -88,7 +94,48 @@ pub fn open_in_browser(short_url: &str) -> String {
     )
 }
 
-/// The page for every non-redirect decision; `None` for a redirect.
+/// The social card a link-preview crawler gets: Open Graph and Twitter
+/// card tags (every value escaped), a canonical link to the destination,
+/// noindex (the short link is not a page of its own).
+pub fn preview_card(p: &Preview, destination: &str) -> String {
+    let meta = |attr: &str, name: &str, value: &str| {
+        format!("<meta {attr}=\"{name}\" content=\"{}\">", escape(value))
+    };
+    let mut head = format!("<link rel=\"canonical\" href=\"{}\">", escape(destination));
+    head.push_str(&meta("property", "og:type", "website"));
+    head.push_str(&meta("property", "og:url", destination));
+    head.push_str(&meta("property", "og:title", &p.title));
+    head.push_str(&meta("name", "twitter:title", &p.title));
+    if let Some(d) = &p.description {
+        head.push_str(&meta("name", "description", d));
+        head.push_str(&meta("property", "og:description", d));
+        head.push_str(&meta("name", "twitter:description", d));
+    }
+    let card = match &p.image {
+        Some(img) => {
+            head.push_str(&meta("property", "og:image", img));
+            head.push_str(&meta("name", "twitter:image", img));
+            "summary_large_image"
+        }
+        None => "summary",
+    };
+    head.push_str(&meta("name", "twitter:card", card));
+    let description = p
+        .description
+        .as_deref()
+        .map(|d| format!("<p>{}</p>", escape(d)))
+        .unwrap_or_default();
+    let d = escape(destination);
+    page_with_head(
+        None,
+        &p.title,
+        &head,
+        &format!("{description}<p class=\"link\"><a href=\"{d}\" rel=\"nofollow\">{d}</a></p>"),
+    )
+}
+
+/// The page for every non-redirect decision; `None` for a redirect and
+/// for [`Decision::Preview`] (the link's card: [`preview_card`]).
 pub fn for_decision(d: &Decision, short_url: &str) -> Option<String> {
     Some(match d {
         Decision::Banned => layout(
@@ -114,7 +161,7 @@ pub fn for_decision(d: &Decision, short_url: &str) -> Option<String> {
             "Not available to bots",
             "<p>This link is only available to people.</p>",
         ),
-        Decision::Redirect { .. } => return None,
+        Decision::Redirect { .. } | Decision::Preview => return None,
     })
 }
 
@@ -128,6 +175,44 @@ mod tests {
             escape(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn preview_card_escapes_every_value() {
+        let evil = "<script>\"&'";
+        let p = Preview {
+            title: format!("T{evil}"),
+            description: Some(format!("D{evil}")),
+            image: Some("https://img.example/a.png?x=1&y=\"".into()),
+        };
+        let page = preview_card(&p, "https://example.com/?a=1&b=<x>");
+        assert!(
+            !page.contains("<script>") && !page.contains("\"&'"),
+            "{page}"
+        );
+        let esc = "&lt;script&gt;&quot;&amp;&#39;";
+        for tag in [
+            format!("<meta property=\"og:title\" content=\"T{esc}\">"),
+            format!("<meta name=\"twitter:title\" content=\"T{esc}\">"),
+            format!("<meta property=\"og:description\" content=\"D{esc}\">"),
+            format!("<meta name=\"twitter:description\" content=\"D{esc}\">"),
+            "<meta property=\"og:image\" content=\"https://img.example/a.png?x=1&amp;y=&quot;\">"
+                .into(),
+            "<meta name=\"twitter:card\" content=\"summary_large_image\">".into(),
+            "<link rel=\"canonical\" href=\"https://example.com/?a=1&amp;b=&lt;x&gt;\">".into(),
+            "<meta name=\"robots\" content=\"noindex,nofollow\">".into(),
+        ] {
+            assert!(page.contains(&tag), "{tag} in {page}");
+        }
+        let bare = preview_card(
+            &Preview {
+                title: "t".into(),
+                description: None,
+                image: None,
+            },
+            "https://e.com",
+        );
+        assert!(bare.contains("content=\"summary\"") && !bare.contains("og:image"));
     }
 
     /// The decisions answered with an error page (status label shown).
@@ -153,7 +238,8 @@ mod tests {
         }
         assert!(for_decision(
             &Decision::Redirect {
-                location: "x".into()
+                location: "x".into(),
+                variant: None,
             },
             "x"
         )

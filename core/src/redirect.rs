@@ -3,7 +3,7 @@
 //!
 //! The gates run in Dub's order, as data: the first gate that answers wins.
 
-use crate::link::RedirectRecord;
+use crate::link::{RedirectRecord, Variant};
 use crate::secrets::verify_password;
 use crate::ua::{Device, Os, UserAgent};
 use crate::url::append_query;
@@ -19,6 +19,11 @@ pub struct Visit<'a> {
     /// The short URL's own query (forwarded to the target, as Bitly does),
     /// already stripped of our `qr` marker.
     pub query: &'a str,
+    /// The daily visitor hash: picks the A/B variant.
+    pub visitor: &'a str,
+    /// A link-preview crawler ([`crate::ua::is_link_preview`]); the worker
+    /// only asks when the link has a preview card.
+    pub link_preview: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +42,14 @@ pub enum Decision {
     OpenInBrowser,
     /// 403 page: a bot on a link with advanced bot detection.
     BotBlocked,
-    /// 302 to `location`.
-    Redirect { location: String },
+    /// 200 page: the link's social card, for a link-preview crawler.
+    Preview,
+    /// 302 to `location`; `variant` is the A/B variant's index when one
+    /// chose the target.
+    Redirect {
+        location: String,
+        variant: Option<u8>,
+    },
 }
 
 impl Decision {
@@ -48,7 +59,7 @@ impl Decision {
             Decision::Suspended | Decision::Expired | Decision::LimitReached => 410,
             Decision::PasswordRequired { wrong: false } => 200,
             Decision::PasswordRequired { wrong: true } => 401,
-            Decision::OpenInBrowser => 200,
+            Decision::OpenInBrowser | Decision::Preview => 200,
             Decision::BotBlocked => 403,
             Decision::Redirect { .. } => 302,
         }
@@ -79,6 +90,12 @@ pub const GATES: &[(&str, Gate)] = &[
             None => Some(Decision::PasswordRequired { wrong: false }),
         }
     }),
+    // After every gate that hides the link (banned, suspended, expired,
+    // limit, password), before the bot gate: an unfurler is a bot, and the
+    // card is what a link with `advancedBotDetection` shows it.
+    ("preview", |r, v, _| {
+        (r.preview.is_some() && v.link_preview).then_some(Decision::Preview)
+    }),
     ("wechat", |r, v, _| {
         (r.escape_from_wechat && v.ua.is_wechat).then_some(Decision::OpenInBrowser)
     }),
@@ -93,14 +110,14 @@ pub fn decide(rec: &RedirectRecord, visit: &Visit, now: i64) -> Decision {
             return d;
         }
     }
-    Decision::Redirect {
-        location: target(rec, visit),
-    }
+    let (location, variant) = target(rec, visit);
+    Decision::Redirect { location, variant }
 }
 
-/// App URL by OS, then country, then device, then the destination; then
-/// the UTM parameters and the visitor's own query.
-pub fn target(rec: &RedirectRecord, visit: &Visit) -> String {
+/// App URL by OS, then country, then device, then the A/B variant, then
+/// the destination; then the UTM parameters and the visitor's own query.
+/// The variant's index comes back when it chose the target.
+pub fn target(rec: &RedirectRecord, visit: &Visit) -> (String, Option<u8>) {
     let app = match visit.ua.os {
         Os::Ios => rec.ios_url.as_deref(),
         Os::Android => rec.android_url.as_deref(),
@@ -117,10 +134,44 @@ pub fn target(rec: &RedirectRecord, visit: &Visit) -> String {
             rec.device_targets
                 .get(device_key(visit.ua.device))
                 .map(String::as_str)
-        })
-        .unwrap_or(&rec.destination_url);
+        });
+    let (base, variant) = match base {
+        Some(b) => (b, None),
+        None if rec.test_variants.is_empty() => (rec.destination_url.as_str(), None),
+        None => {
+            let i = pick_variant(&rec.test_variants, &rec.link_id, visit.visitor);
+            (rec.test_variants[i].url.as_str(), Some(i as u8))
+        }
+    };
     let with_utm = append_query(base, &rec.utm_query);
-    append_query(&with_utm, visit.query)
+    (append_query(&with_utm, visit.query), variant)
+}
+
+/// The variant a visitor gets: a stable hash of (link, daily visitor hash)
+/// into 0..100, laid over the weights in order. Same visitor and day, same
+/// variant; over many visitors, the weights' split. The link id is mixed
+/// in so one visitor is not in the same slice of every test.
+pub fn pick_variant(variants: &[Variant], link_id: &str, visitor: &str) -> usize {
+    // FNV-1a, then a splitmix64 finaliser so near-identical inputs spread.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in link_id.bytes().chain([0]).chain(visitor.bytes()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
+    let slot = (h % 100) as u32;
+    let mut acc = 0u32;
+    for (i, v) in variants.iter().enumerate() {
+        acc += v.weight as u32;
+        if slot < acc {
+            return i;
+        }
+    }
+    variants.len().saturating_sub(1)
 }
 
 fn device_key(d: Device) -> &'static str {
@@ -175,12 +226,14 @@ mod tests {
             country,
             password: None,
             query: "",
+            visitor: "v1",
+            link_preview: false,
         }
     }
 
     fn loc(d: Decision) -> String {
         match d {
-            Decision::Redirect { location } => location,
+            Decision::Redirect { location, .. } => location,
             other => panic!("expected a redirect, got {other:?}"),
         }
     }
@@ -336,6 +389,117 @@ mod tests {
             loc(decide(&r, &v, NOW)),
             "https://example.com/product?ref=x&utm_source=email&utm_medium=newsletter&fbclid=123#buy"
         );
+    }
+
+    fn ab(weights: &[u8]) -> Vec<Variant> {
+        weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Variant {
+                url: format!("https://example.com/v{i}"),
+                weight: *w,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn variants_split_by_weight_within_two_points() {
+        for weights in [&[50, 50][..], &[70, 30], &[10, 20, 30, 40], &[1, 99]] {
+            let v = ab(weights);
+            let mut counts = vec![0u32; v.len()];
+            const N: u32 = 100_000;
+            for i in 0..N {
+                // Visitor hashes look like base62 digests; any distinct
+                // strings must spread.
+                counts[pick_variant(&v, "lnk_test", &format!("visitor-{i}"))] += 1;
+            }
+            for (c, w) in counts.iter().zip(weights) {
+                let pct = *c as f64 * 100.0 / N as f64;
+                assert!((pct - *w as f64).abs() <= 2.0, "{weights:?}: {counts:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_visitor_keeps_their_variant() {
+        let v = ab(&[25, 25, 25, 25]);
+        for i in 0..100 {
+            let who = format!("vis{i}");
+            let first = pick_variant(&v, "lnk_x", &who);
+            assert!((0..10).all(|_| pick_variant(&v, "lnk_x", &who) == first));
+        }
+    }
+
+    #[test]
+    fn variant_precedence_and_query() {
+        let mut r = rec();
+        r.test_variants = ab(&[50, 50]);
+        r.utm_query = "utm_source=ab".into();
+        let mut v = visit(DESKTOP, Some("US"));
+        v.query = "x=1";
+        let want = pick_variant(&r.test_variants, "lnk_1", "v1");
+        assert_eq!(
+            decide(&r, &v, NOW),
+            Decision::Redirect {
+                location: format!("https://example.com/v{want}?utm_source=ab&x=1"),
+                variant: Some(want as u8),
+            }
+        );
+        // Geo, device and app targets win when they match; no variant then.
+        r.geo_targets = BTreeMap::from([("DE".into(), "https://example.com/de".into())]);
+        r.ios_url = Some("https://apps.apple.com/app/x".into());
+        assert_eq!(
+            decide(&r, &visit(DESKTOP, Some("DE")), NOW),
+            Decision::Redirect {
+                location: "https://example.com/de?utm_source=ab".into(),
+                variant: None,
+            }
+        );
+        assert!(matches!(
+            decide(&r, &visit(IPHONE, Some("US")), NOW),
+            Decision::Redirect { variant: None, .. }
+        ));
+        r.device_targets = BTreeMap::from([("mobile".into(), "https://m.example.com".into())]);
+        assert!(matches!(
+            decide(&r, &visit(ANDROID, None), NOW),
+            Decision::Redirect { variant: None, .. }
+        ));
+    }
+
+    #[test]
+    fn preview_only_for_unfurlers_and_never_past_a_hiding_gate() {
+        let mut r = rec();
+        r.preview = Some(crate::link::Preview {
+            title: "T".into(),
+            description: None,
+            image: None,
+        });
+        r.advanced_bot_detection = true;
+        let mut v = visit(BOT, None);
+        v.link_preview = true;
+        assert_eq!(decide(&r, &v, NOW), Decision::Preview);
+        assert_eq!(Decision::Preview.status(), 200);
+        // Other bots are still blocked; people still redirect.
+        assert_eq!(decide(&r, &visit(BOT, None), NOW), Decision::BotBlocked);
+        r.advanced_bot_detection = false;
+        assert!(matches!(
+            decide(&r, &visit(DESKTOP, None), NOW),
+            Decision::Redirect { .. }
+        ));
+        r.password_hash = Some(hash_password("pw", &[1; 16]));
+        assert_eq!(
+            decide(&r, &v, NOW),
+            Decision::PasswordRequired { wrong: false }
+        );
+        r.password_hash = None;
+        r.suspended = true;
+        assert_eq!(decide(&r, &v, NOW), Decision::Suspended);
+        r.banned = true;
+        assert_eq!(decide(&r, &v, NOW), Decision::Banned);
+        // Without a card: the redirect as before.
+        let mut r = rec();
+        r.preview = None;
+        assert!(matches!(decide(&r, &v, NOW), Decision::Redirect { .. }));
     }
 
     #[test]

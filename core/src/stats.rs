@@ -272,7 +272,15 @@ pub const BREAKDOWNS: &[(&str, &str, &str, &str)] = &[
     ("os", "byOs", "os", "unknown"),
     ("referrer", "byReferrer", "referrer", "direct"),
     ("source", "bySource", "source", "link"),
+    // A/B tests: the variant's letter (A = the first of `testVariants`);
+    // only clicks a variant chose are counted here.
+    ("variant", "byVariant", "variant", "none"),
 ];
+
+/// The label of an A/B variant index in stats and CSV: A, B, C, D.
+pub fn variant_label(i: u8) -> String {
+    char::from(b'A' + i.min(25)).to_string()
+}
 
 /// `[{key: label, "clicks": n}]`, most clicks first, then by label.
 fn ranked(mut items: Vec<(String, i64)>, key: &str, limit: usize) -> Value {
@@ -414,6 +422,9 @@ pub fn clean_click(mut c: ClickEvent) -> Result<ClickEvent, String> {
         .map(|s| clip(s.trim().trim_end_matches('.'), 253).to_ascii_lowercase())
         .filter(|s| !s.is_empty());
     c.visitor = clip(c.visitor.trim(), 128);
+    c.variant = c
+        .variant
+        .filter(|v| (*v as usize) < crate::link::MAX_VARIANTS);
     Ok(c)
 }
 
@@ -421,7 +432,8 @@ pub fn clean_click(mut c: ClickEvent) -> Result<ClickEvent, String> {
 
 /// The export's columns. No IP: the redirect never sends one, and the
 /// visitor column is the daily-rotating keyed hash.
-pub const CSV_HEADER: &str = "id,timestamp,country,device,os,browser,referrer,source,visitor\r\n";
+pub const CSV_HEADER: &str =
+    "id,timestamp,country,device,os,browser,referrer,source,visitor,variant\r\n";
 
 /// One raw click as the export reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -435,6 +447,9 @@ pub struct ClickRow {
     pub referrer: String,
     pub qr: i64,
     pub visitor: String,
+    /// A/B variant index, when one chose the target.
+    #[serde(default)]
+    pub variant: Option<i64>,
 }
 
 /// RFC 4180 quoting, plus a leading `'` on values a spreadsheet would run
@@ -463,6 +478,10 @@ pub fn csv_line(r: &ClickRow) -> String {
         csv_field(&r.referrer),
         if r.qr != 0 { "qr" } else { "link" }.to_string(),
         csv_field(&r.visitor),
+        r.variant
+            .and_then(|v| u8::try_from(v).ok())
+            .map(variant_label)
+            .unwrap_or_default(),
     ];
     let mut line = fields.join(",");
     line.push_str("\r\n");
@@ -707,8 +726,14 @@ mod tests {
             row("source", "", 0, 4),
             row("device", "mobile", 0, 5),
             row("visitors", "", 0, 4),
+            row("variant", "B", 0, 3),
+            row("variant", "A", 0, 2),
         ];
         let v = link_stats_json("lnk_1", &w, &rows);
+        assert_eq!(
+            v["byVariant"],
+            json!([{"variant":"B","clicks":3},{"variant":"A","clicks":2}])
+        );
         assert_eq!(v["linkId"], "lnk_1");
         assert_eq!(v["totalClicks"], 5);
         assert_eq!(v["uniqueVisitors"], 4);
@@ -818,6 +843,7 @@ mod tests {
             qr: false,
             webhook: false,
             scene: String::new(),
+            variant: None,
         }
     }
 
@@ -884,10 +910,11 @@ mod tests {
             referrer: "".into(),
             qr: 1,
             visitor: "v1".into(),
+            variant: Some(1),
         });
         assert_eq!(
             line,
-            "evt_1,2025-01-01T10:30:00Z,US,desktop,macos,chrome,,qr,v1\r\n"
+            "evt_1,2025-01-01T10:30:00Z,US,desktop,macos,chrome,,qr,v1,B\r\n"
         );
         assert_eq!(
             CSV_HEADER.trim_end().split(',').count(),

@@ -257,6 +257,48 @@ fn is_bot(ua: &str) -> bool {
     })
 }
 
+/// Fetchers that exist to unfurl a shared link into a card (lowercase,
+/// matched case-insensitively): they get a link's `preview` page. Search
+/// crawlers (Googlebot, bingbot, ...) and HTTP libraries are not here.
+/// Every one is also a bot for [`is_bot`]: "bot" (Twitterbot, LinkedInBot,
+/// Discordbot, TelegramBot, Applebot, redditbot, Pinterestbot), "preview"
+/// (SkypeUriPreview) or its own needle; Bluesky's "Cardyb" is the one
+/// that is not.
+pub const LINK_PREVIEW_AGENTS: &[&str] = &[
+    "facebookexternalhit",
+    "facebookcatalog",
+    "twitterbot",
+    "linkedinbot",
+    "slackbot-linkexpanding",
+    "slack-imgproxy",
+    "discordbot",
+    "whatsapp",
+    "telegrambot",
+    "applebot",
+    // Not "pinterest" alone: Pinterest's in-app browser says "[Pinterest/iOS]".
+    "pinterestbot",
+    "pinterest/0.",
+    "embedly",
+    "iframely",
+    "vkshare",
+    "mastodon",
+    "skypeuripreview",
+    "redditbot",
+    "cardyb",
+];
+
+/// A link-preview fetcher (see [`LINK_PREVIEW_AGENTS`]). Only asked for
+/// links that have a preview card, so other redirects never pay for it.
+pub fn is_link_preview(ua: &str) -> bool {
+    let hay = ua.as_bytes();
+    (0..hay.len()).any(|i| {
+        let first = hay[i].to_ascii_lowercase();
+        LINK_PREVIEW_AGENTS
+            .iter()
+            .any(|n| n.as_bytes()[0] == first && starts_with_ci(&hay[i..], n.as_bytes()))
+    })
+}
+
 /// ASCII case-insensitive prefix test; `needle` must be lowercase.
 /// Byte-wise so it never allocates and cannot split a UTF-8 char.
 fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -327,6 +369,38 @@ mod tests {
         assert!(parse(&long_bot).is_bot);
         assert!(!parse("cubot").is_bot);
         assert!(parse("Mozilla/5.0").browser == B::Other);
+    }
+
+    #[test]
+    fn link_preview_fetchers() {
+        for ua in [
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            "Twitterbot/1.0",
+            "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+            "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+            "WhatsApp/2.23.20.0",
+            "TelegramBot (like TwitterBot)",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15 (Applebot/0.1; +http://www.apple.com/go/applebot)",
+            "Pinterest/0.2 (+https://www.pinterest.com/bot.html)",
+            "Mozilla/5.0 (compatible; Embedly/0.2; +http://support.embed.ly/)",
+            "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5",
+            "Iframely/1.3.1 (+https://iframely.com/docs/about)",
+            "Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)",
+        ] {
+            assert!(is_link_preview(ua), "{ua}");
+            assert!(parse(ua).is_bot, "an unfurler is a bot too: {ua}");
+        }
+        for ua in [
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Slackbot 1.0 (+https://api.slack.com/robots)",
+            "curl/8.5.0",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [Pinterest/iOS]",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+            "",
+        ] {
+            assert!(!is_link_preview(ua), "{ua}");
+        }
     }
 
     /// `as_str` is the serde spelling, both ways.

@@ -842,6 +842,7 @@ mod tests {
             qr,
             webhook,
             scene: "promo".into(),
+            variant: None,
         }
     }
 

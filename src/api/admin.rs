@@ -87,7 +87,9 @@ pub async fn update_link(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Re
         .ok_or_else(|| ApiError::not_found("Link"))?;
     link.banned = banned;
     link.updated_at = ctx.now;
-    links::update(&db, &link).await?;
+    // Also takes the ban off a block's account: an unblock never lifts an
+    // operator's own ban.
+    links::set_banned(&db, &link.id, banned, ctx.now).await?;
     records::put(&ctx.kv()?, &link).await?;
     let data = link.to_json(&ctx.scheme);
     crate::webhooks::emit(ctx, &link.workspace_id, "link.updated", data.clone()).await;

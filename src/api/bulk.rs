@@ -108,6 +108,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
             let mut link = new_link(&caller.workspace_id, &ctx.short_domain, ctx.now, patch);
             checks.domain(&link.domain).await?;
             checks.group(link.group_id.as_deref()).await?;
+            checks.urls(&link).await?;
             if !custom_slug {
                 link.slug = Slug::generate(&random_bytes::<7>()).to_string();
             }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use edgelink_core::blocklist::{self as core_blocklist, HostPattern};
 use edgelink_core::ids::{LinkId, WorkspaceId};
 use edgelink_core::link::{Link, LinkPatch};
 use edgelink_core::slug::Slug;
@@ -14,7 +15,7 @@ use crate::http::{
 };
 use crate::router::{Call, Route};
 use crate::store::links::{self, ListFilter, Sort};
-use crate::store::{domains, groups, records, workspaces};
+use crate::store::{blocklist, domains, groups, records, workspaces};
 use crate::store::{Constraint, OnConstraint, WriteError};
 use crate::webhooks;
 
@@ -24,14 +25,19 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The lookups a new or changed link needs (its host is a verified
-/// domain of the workspace, its group exists there), remembered for the
-/// many links of a bulk request or an import.
+/// domain of the workspace, its group exists there, its URLs are not
+/// blocked), the first two remembered for the many links of a bulk
+/// request or an import.
 pub struct Checks<'a> {
     pub db: &'a D1Database,
     pub workspace_id: &'a str,
     pub short_domain: &'a str,
     domains: HashMap<String, bool>,
     groups: HashMap<String, bool>,
+    /// Authorities of a link's URLs → those that are this platform's.
+    own: HashMap<String, Vec<String>>,
+    /// Host candidates of a link's URLs → the blocked patterns among them.
+    patterns: HashMap<String, Vec<HostPattern>>,
 }
 
 impl<'a> Checks<'a> {
@@ -42,6 +48,8 @@ impl<'a> Checks<'a> {
             short_domain,
             domains: HashMap::new(),
             groups: HashMap::new(),
+            own: HashMap::new(),
+            patterns: HashMap::new(),
         }
     }
 
@@ -64,6 +72,29 @@ impl<'a> Checks<'a> {
                 "The domain '{domain}' is not a verified domain of this workspace"
             ))),
         }
+    }
+
+    /// No URL of the link on a blocked host (400 `DESTINATION_BLOCKED`),
+    /// none a short link of this platform (400 `INVALID_URL`). The D1
+    /// lookups (which hosts are verified domains, which patterns match)
+    /// are remembered per host set; the checks themselves are core's.
+    pub async fn urls(&mut self, link: &Link) -> ApiResult<()> {
+        let authorities = core_blocklist::link_authorities(link);
+        let key = authorities.join(" ");
+        if !self.own.contains_key(&key) {
+            let mut own = domains::verified_among(self.db, &authorities).await?;
+            own.push(self.short_domain.to_string());
+            self.own.insert(key.clone(), own);
+        }
+        core_blocklist::check_self_loop(link, &self.own[&key])?;
+        let candidates = core_blocklist::link_candidates(link);
+        let key = candidates.join(" ");
+        if !self.patterns.contains_key(&key) {
+            let found = blocklist::matching(self.db, &candidates).await?;
+            self.patterns
+                .insert(key.clone(), found.into_iter().map(|p| p.host).collect());
+        }
+        core_blocklist::check(link, &self.patterns[&key])
     }
 
     pub async fn group(&mut self, group_id: Option<&str>) -> ApiResult<()> {
@@ -122,6 +153,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
     let mut checks = Checks::new(&db, &caller.workspace_id, &ctx.short_domain);
     checks.domain(&link.domain).await?;
     checks.group(link.group_id.as_deref()).await?;
+    checks.urls(&link).await?;
     let quota = workspaces::get(&db, &caller.workspace_id)
         .await?
         .map(|w| w.link_quota())
@@ -178,6 +210,11 @@ pub async fn update(ctx: &Ctx, caller: &Caller, call: &mut Call) -> ApiResult<Re
     }
     if link.group_id != before.group_id {
         checks.group(link.group_id.as_deref()).await?;
+    }
+    // Only new URLs are checked: a blocked link stays editable once its
+    // destination is changed, and a title change costs no lookups.
+    if link.urls() != before.urls() {
+        checks.urls(&link).await?;
     }
     link.updated_at = ctx.now;
     links::update(&db, &link)

@@ -1,6 +1,7 @@
 //! JSON API handlers: parse → core → store → render.
 
 pub mod admin;
+pub mod blocklist;
 pub mod bulk;
 pub mod domains;
 pub mod galleries;
@@ -18,6 +19,7 @@ pub mod xiaomark;
 pub fn routes() -> Vec<crate::router::Route> {
     [
         admin::routes(),
+        blocklist::routes(),
         links::routes(),
         bulk::routes(),
         imports::routes(),

@@ -17,12 +17,12 @@ use crate::http::internal;
 /// per-invocation query cap grows with the batch). A click for a link that
 /// no longer exists (or not in that workspace) matches nothing.
 const INSERT_CLICKS: &str = "INSERT OR IGNORE INTO clicks \
-    (id, link_id, workspace_id, ts, country, device, os, browser, referrer, qr, visitor, batch_id) \
+    (id, link_id, workspace_id, ts, country, device, os, browser, referrer, qr, visitor, batch_id, variant) \
     SELECT json_extract(e.value, '$.id'), l.id, l.workspace_id, json_extract(e.value, '$.ts'), \
       json_extract(e.value, '$.country'), json_extract(e.value, '$.device'), \
       json_extract(e.value, '$.os'), json_extract(e.value, '$.browser'), \
       json_extract(e.value, '$.referrer'), json_extract(e.value, '$.qr'), \
-      json_extract(e.value, '$.visitor'), ?2 \
+      json_extract(e.value, '$.visitor'), ?2, json_extract(e.value, '$.variant') \
     FROM json_each(?1) e JOIN links l ON l.id = json_extract(e.value, '$.link_id') \
       AND l.workspace_id = json_extract(e.value, '$.workspace_id')";
 
@@ -32,10 +32,19 @@ const INSERT_CLICKS: &str = "INSERT OR IGNORE INTO clicks \
 /// bucket of that visitor's first click in this batch.
 fn rollup_sql(table: &str, bucket_col: &str) -> String {
     // D1 caps compound SELECTs at a few terms: the dimensions come from a
-    // json_each row source instead of one UNION term each.
+    // json_each row source instead of one UNION term each: `total` and
+    // every row of BREAKDOWNS (each needs its arm in the CASE below).
+    // `variant` rows exist only for clicks a variant chose, so links
+    // without an A/B test write no more rows than before.
+    let dims = serde_json::to_string(
+        &std::iter::once("total")
+            .chain(BREAKDOWNS.iter().map(|b| b.0))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
     format!(
         "WITH b AS (SELECT link_id, workspace_id, ts, ts - ts % ?2 AS bucket, country, device, os, \
-           browser, referrer, qr, visitor FROM clicks WHERE batch_id = ?1), \
+           browser, referrer, qr, visitor, variant FROM clicks WHERE batch_id = ?1), \
          v AS (SELECT link_id, workspace_id, visitor, MIN(ts) AS fts FROM b WHERE visitor <> '' \
            GROUP BY link_id, workspace_id, visitor, ts - ts % 86400000) \
          INSERT INTO {table} (link_id, {bucket_col}, dim, value, workspace_id, clicks) \
@@ -43,9 +52,11 @@ fn rollup_sql(table: &str, bucket_col: &str) -> String {
            SELECT b.link_id AS r_link, b.bucket AS r_bucket, d.value AS r_dim, \
              CASE d.value WHEN 'country' THEN b.country WHEN 'device' THEN b.device \
                WHEN 'browser' THEN b.browser WHEN 'os' THEN b.os WHEN 'referrer' THEN b.referrer \
-               WHEN 'source' THEN (CASE WHEN b.qr <> 0 THEN 'qr' ELSE 'link' END) ELSE '' END AS r_value, \
+               WHEN 'source' THEN (CASE WHEN b.qr <> 0 THEN 'qr' ELSE 'link' END) \
+               WHEN 'variant' THEN char(65 + b.variant) ELSE '' END AS r_value, \
              b.workspace_id AS r_ws, COUNT(*) AS r_n \
-           FROM b, json_each('[\"total\",\"country\",\"device\",\"browser\",\"os\",\"referrer\",\"source\"]') d \
+           FROM b, json_each('{dims}') d \
+           WHERE d.value <> 'variant' OR b.variant IS NOT NULL \
            GROUP BY 1, 2, 3, 4, 5 \
            UNION ALL \
            SELECT link_id, fts - fts % ?2, 'visitors', '', workspace_id, COUNT(*) FROM v \
@@ -355,7 +366,8 @@ pub async fn workspace_summary(
 
 /// Keyset pagination over `(link_id, ts, id)`: each page starts at the
 /// last row's time, so every page is an index range, never an OFFSET.
-const CSV_PAGE: &str = "SELECT id, ts, country, device, os, browser, referrer, qr, visitor \
+const CSV_PAGE: &str =
+    "SELECT id, ts, country, device, os, browser, referrer, qr, visitor, variant \
     FROM clicks WHERE link_id = ?1 AND ts >= ?2 AND ts < ?3 AND (ts > ?2 OR id > ?4) \
     ORDER BY ts, id LIMIT ?5";
 

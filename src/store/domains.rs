@@ -85,3 +85,25 @@ pub async fn verified(db: &D1Database, workspace_id: &str, domain: &str) -> ApiR
     .await?;
     Ok(row.is_some_and(|c| c.n > 0))
 }
+
+/// Which of `authorities` (`host[:port]`) are verified custom domains of
+/// any workspace: a link to a short link there would loop.
+pub async fn verified_among(db: &D1Database, authorities: &[String]) -> ApiResult<Vec<String>> {
+    if authorities.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(serde::Deserialize)]
+    struct D {
+        domain: String,
+    }
+    let rows: Vec<D> = super::all(
+        db,
+        "SELECT domain FROM domains WHERE verified = 1 \
+         AND domain IN (SELECT value FROM json_each(?1))",
+        &[text(
+            &serde_json::to_string(authorities).unwrap_or_default(),
+        )],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|d| d.domain).collect())
+}

@@ -46,6 +46,8 @@ struct Row {
     click_count: i64,
     created_at: i64,
     updated_at: i64,
+    test_variants: Option<String>,
+    preview: Option<String>,
 }
 
 impl From<Row> for Link {
@@ -53,6 +55,11 @@ impl From<Row> for Link {
         let map = |s: &str| serde_json::from_str::<BTreeMap<String, String>>(s).unwrap_or_default();
         Link {
             tags: serde_json::from_str(&r.tags).unwrap_or_default(),
+            test_variants: r
+                .test_variants
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
+            preview: r.preview.and_then(|s| serde_json::from_str(&s).ok()),
             geo_targets: map(&r.geo_targets),
             device_targets: map(&r.device_targets),
             id: r.id,
@@ -100,7 +107,7 @@ const COLUMNS: &str = "id, workspace_id, domain, slug, destination_url, title, d
     password_hash, expires_at, click_limit, geo_targets, device_targets, ios_url, android_url, \
     utm_source, utm_medium, utm_campaign, utm_term, utm_content, group_id, archived, \
     escape_from_wechat, advanced_bot_detection, webhook, webhook_scene, suspended, banned, \
-    click_count, created_at, updated_at";
+    click_count, created_at, updated_at, test_variants, preview";
 
 fn values(l: &Link) -> Vec<JsValue> {
     vec![
@@ -135,6 +142,15 @@ fn values(l: &Link) -> Vec<JsValue> {
         int(l.click_count),
         int(l.created_at),
         int(l.updated_at),
+        if l.test_variants.is_empty() {
+            JsValue::NULL
+        } else {
+            text(&serde_json::to_string(&l.test_variants).unwrap_or_default())
+        },
+        match &l.preview {
+            None => JsValue::NULL,
+            Some(p) => text(&serde_json::to_string(p).unwrap_or_default()),
+        },
     ]
 }
 
@@ -142,11 +158,13 @@ fn values(l: &Link) -> Vec<JsValue> {
 /// the same statement, so concurrent creates cannot overshoot): false
 /// then. A taken domain + slug is `Constraint::LinkSlug`.
 pub async fn insert(db: &D1Database, l: &Link, quota: i64) -> WriteResult<bool> {
-    let placeholders: Vec<String> = (1..=31).map(|i| format!("?{i}")).collect();
+    let n = COLUMNS.split(", ").count();
+    let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
     let sql = format!(
         "INSERT INTO links ({COLUMNS}) SELECT {} \
-         WHERE (SELECT COUNT(*) FROM links WHERE workspace_id = ?2) < ?32",
-        placeholders.join(", ")
+         WHERE (SELECT COUNT(*) FROM links WHERE workspace_id = ?2) < ?{}",
+        placeholders.join(", "),
+        n + 1
     );
     let mut args = values(l);
     args.push(int(quota));
@@ -285,7 +303,9 @@ pub fn delete_stmt(
 /// Rewrites every column the API owns (a taken domain + slug is
 /// `Constraint::LinkSlug`). `click_count` belongs to the analytics consumer (which adds to
 /// it in SQL): writing back the value read before a PATCH would lose the
-/// clicks drained in between.
+/// clicks drained in between. `banned` belongs to the operator and the
+/// blocklist jobs ([`set_banned`], [`ban_matching`]): a PATCH racing a
+/// ban must not write it back.
 pub async fn update(db: &D1Database, l: &Link) -> WriteResult<()> {
     write(db, &update_sql(), &values(l)).await.map(|_| ())
 }
@@ -295,7 +315,7 @@ fn update_sql() -> String {
         .split(", ")
         .enumerate()
         .skip(2)
-        .filter(|(_, c)| !matches!(c.trim(), "click_count" | "created_at"))
+        .filter(|(_, c)| !matches!(c.trim(), "click_count" | "created_at" | "banned"))
         .map(|(i, c)| format!("{} = ?{}", c.trim(), i + 1))
         .collect();
     format!(
@@ -447,4 +467,47 @@ pub async fn clear_group(
     )
     .await
     .map(|_| ())
+}
+
+/// Operator moderation: bans or unbans, and takes the ban off any block's
+/// account (an operator's ban outlives an unblock; an unban is final).
+pub async fn set_banned(db: &D1Database, id: &str, banned: bool, now: i64) -> ApiResult<()> {
+    run(
+        db,
+        "UPDATE links SET banned = ?2, banned_by_block = NULL, updated_at = ?3 WHERE id = ?1",
+        &[text(id), flag(banned), int(now)],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Every workspace's links after `cursor` in id order, `limit` of them
+/// (the blocklist job's scan: bounded, resumable at the last id).
+pub async fn scan(db: &D1Database, cursor: &str, limit: i64) -> ApiResult<Vec<Link>> {
+    let rows: Vec<Row> = super::all(
+        db,
+        "SELECT * FROM links WHERE id > ?1 ORDER BY id LIMIT ?2",
+        &[text(cursor), int(limit)],
+    )
+    .await?;
+    Ok(rows.into_iter().map(Link::from).collect())
+}
+
+/// Links banned by `block`, `limit` at a time (the unblock job), or those
+/// of them in `(after, upto]` by id.
+pub async fn banned_by(
+    db: &D1Database,
+    block: &str,
+    after: &str,
+    upto: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<Link>> {
+    let rows: Vec<Row> = super::all(
+        db,
+        "SELECT * FROM links WHERE banned_by_block = ?1 AND id > ?2 AND (?3 IS NULL OR id <= ?3) \
+         ORDER BY id LIMIT ?4",
+        &[text(block), text(after), opt_text(upto), int(limit)],
+    )
+    .await?;
+    Ok(rows.into_iter().map(Link::from).collect())
 }

@@ -35,6 +35,7 @@ macro_rules! owned_fns {
     };
 }
 
+pub mod blocklist;
 pub mod clicks;
 pub mod domains;
 pub mod galleries;
@@ -126,6 +127,8 @@ pub enum Constraint {
     DomainName,
     /// `galleries.slug`: one `/bio/{slug}` page on the platform.
     GallerySlug,
+    /// `blocked_hosts.host`: a host is blocked once.
+    BlockedHost,
 }
 
 impl Constraint {
@@ -142,6 +145,7 @@ impl Constraint {
             ["links.domain", "links.slug", ..] => Some(Constraint::LinkSlug),
             ["domains.domain", ..] => Some(Constraint::DomainName),
             ["galleries.slug", ..] => Some(Constraint::GallerySlug),
+            ["blocked_hosts.host", ..] => Some(Constraint::BlockedHost),
             _ => None,
         }
     }
@@ -157,6 +161,7 @@ impl Constraint {
             Constraint::DomainName => {
                 ApiError::Conflict("That domain has already been added".into())
             }
+            Constraint::BlockedHost => ApiError::Conflict("That host is already blocked".into()),
         }
     }
 }
