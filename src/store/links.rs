@@ -154,36 +154,41 @@ fn values(l: &Link) -> Vec<JsValue> {
     ]
 }
 
+/// `INSERT … SELECT` of every column unless the workspace already holds
+/// `quota` links (the last parameter), then `tail`.
+fn insert_sql(tail: &str) -> String {
+    let n = COLUMNS.split(", ").count();
+    let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO links ({COLUMNS}) SELECT {} \
+         WHERE (SELECT COUNT(*) FROM links WHERE workspace_id = ?2) < ?{} {tail}",
+        placeholders.join(", "),
+        n + 1
+    )
+}
+
+fn insert_args(l: &Link, quota: i64) -> Vec<JsValue> {
+    let mut args = values(l);
+    args.push(int(quota));
+    args
+}
+
 /// Inserts unless the workspace already holds `quota` links (checked in
 /// the same statement, so concurrent creates cannot overshoot): false
 /// then. A taken domain + slug is `Constraint::LinkSlug`.
 pub async fn insert(db: &D1Database, l: &Link, quota: i64) -> WriteResult<bool> {
-    let n = COLUMNS.split(", ").count();
-    let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "INSERT INTO links ({COLUMNS}) SELECT {} \
-         WHERE (SELECT COUNT(*) FROM links WHERE workspace_id = ?2) < ?{}",
-        placeholders.join(", "),
-        n + 1
-    );
-    let mut args = values(l);
-    args.push(int(quota));
-    Ok(write(db, &sql, &args).await? > 0)
+    Ok(write(db, &insert_sql(""), &insert_args(l, quota)).await? > 0)
 }
 
 /// The insert of a batch (bulk create, import): does nothing when the
 /// host + slug or the id is taken, or the workspace holds `quota` links,
 /// rather than failing the whole batch; its `changes` tell which.
 pub fn insert_stmt(db: &D1Database, l: &Link, quota: i64) -> ApiResult<D1PreparedStatement> {
-    let placeholders: Vec<String> = (1..=31).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "INSERT INTO links ({COLUMNS}) SELECT {} \
-         WHERE (SELECT COUNT(*) FROM links WHERE workspace_id = ?2) < ?32 ON CONFLICT DO NOTHING",
-        placeholders.join(", ")
-    );
-    let mut args = values(l);
-    args.push(int(quota));
-    stmt(db, &sql, &args)
+    stmt(
+        db,
+        &insert_sql("ON CONFLICT DO NOTHING"),
+        &insert_args(l, quota),
+    )
 }
 
 /// A statement that fails, rolling its batch back, unless the workspace
