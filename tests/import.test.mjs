@@ -126,6 +126,13 @@ describe("import", () => {
     assert.equal(await n("SELECT COUNT(*) AS n FROM import_chunks"), 0, "processed chunks are dropped");
     assert.equal(await n("SELECT COUNT(*) AS n FROM kv_pending"), 0);
 
+    // The export pages through all of them (500 a read).
+    const ex = await w.fetch("/api/v1/links/export.csv", { headers: { Authorization: `Bearer ${key}` } });
+    const exported = parseCsv(await ex.text());
+    assert.equal(exported.length, await n("SELECT COUNT(*) AS n FROM links WHERE workspace_id = (SELECT workspace_id FROM imports WHERE id = ?1)", r.body.data.importId));
+    assert.equal(new Set(exported.map((x) => x.id)).size, exported.length, "no link twice across pages");
+    assert.equal(exported.find((x) => x.slug === "gen-0").destinationUrl, dest(0));
+
     // The same file again: every row is a duplicate now (or still bad).
     const again = await upload(lines.join("\n"));
     const d2 = await finished(again.body.data.importId);
