@@ -252,6 +252,26 @@ describe("an import interrupted midway", () => {
   });
 });
 
+describe("an import whose every run fails", () => {
+  let f;
+  before(async () => {
+    f = await startWorker({ vars: { IMPORT_FAULT_POINT: "always" } });
+  });
+  after(async () => f?.close());
+
+  test("ends failed after 10 runs in a row, with the error, and nothing written", async () => {
+    const { key: k } = await f.workspace("Doomed", "business");
+    const r = await upload("url\nhttps://doomed.example/\n", { k, worker: f });
+    assert.equal(r.status, 202, r.text);
+    const d = await finished(r.body.data.importId, { k, worker: f });
+    assert.equal(d.status, "failed", JSON.stringify(d));
+    assert.equal(d.error, "Internal error");
+    assert.deepEqual([d.created, d.skipped, d.failed, d.processedRows], [0, 0, 0, 0]);
+    assert.equal((await f.db.prepare("SELECT failures AS n FROM imports").first()).n, 10);
+    assert.equal((await f.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n, 0);
+  });
+});
+
 describe("export", () => {
   test("streams every link with settings and clicks, guards formulas, and round-trips through import", async () => {
     const a = await w.workspace("Exporter", "business");
