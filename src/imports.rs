@@ -139,6 +139,8 @@ pub async fn process(env: &Env, cfg: &Config, import_id: &str, chunk: i64) -> Ap
         // Already processed (a duplicate message), or not due yet.
         return Ok(());
     }
+    #[cfg(feature = "test-hooks")]
+    faults::always(env)?;
     let token = format!("import:{import_id}:{chunk}");
     let repaired = kvsync::repair_token(&db, &kv, &token).await?;
     if repaired > 0 {
@@ -323,6 +325,15 @@ pub async fn sweep(env: &Env, now: i64) {
 mod faults {
     use crate::store::kv::{self, Faults};
     use edgelink_core::{ApiError, ApiResult};
+
+    /// `IMPORT_FAULT_POINT=always`: every run fails before it writes
+    /// anything (the import ends `failed`).
+    pub fn always(env: &worker::Env) -> ApiResult<()> {
+        match crate::kvsync::fault_point(env, "IMPORT_FAULT_POINT").as_deref() {
+            Some("always") => Err(ApiError::Internal),
+            _ => Ok(()),
+        }
+    }
 
     /// `IMPORT_FAULT_POINT=after-first-batch`: the first run of each import
     /// dies after its first D1 transaction committed (links written,

@@ -136,6 +136,9 @@ describe("POST /links/bulk", () => {
 describe("PATCH /links/bulk", () => {
   test("changes tags, group, archived and suspended; others' and unknown ids are not found", async () => {
     const g = await api("POST", "/api/v1/groups", { body: { name: "Spring" } });
+    const hook = await api("POST", "/api/v1/webhooks", { body: { name: "u", url: "https://hooks.example.com/u", events: ["link.updated"] } });
+    const updates = () => count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE event = 'link.updated'");
+    const before = await updates();
     const mine = (
       await api("POST", "/api/v1/links/bulk", {
         body: [
@@ -165,6 +168,8 @@ describe("PATCH /links/bulk", () => {
       assert.equal((await w.fetch(`/${e.link.slug}`)).status, 410);
     }
     for (const e of [d[1], d[2]]) assert.equal(e.error.code, "NOT_FOUND");
+    assert.equal(await updates(), before + 2, "one link.updated per changed link");
+    await api("DELETE", `/api/v1/webhooks/${hook.body.data.id}`);
     const t = await w.api("GET", `/api/v1/links/${theirs.id}`, { key: other });
     assert.deepEqual(t.body.data.tags, ["drop"], "another workspace's link is untouched");
     assert.equal(t.body.data.suspended, false);
@@ -210,6 +215,7 @@ describe("PATCH /links/bulk", () => {
 describe("DELETE /links/bulk", () => {
   test("deletes the workspace's links and their records; others' ids are not found", async () => {
     const mine = (await api("POST", "/api/v1/links/bulk", { body: [{ destinationUrl: "https://d.com/1" }, { destinationUrl: "https://d.com/2" }] })).body.data.map((e) => e.link);
+    const hook = await api("POST", "/api/v1/webhooks", { body: { name: "d", url: "https://hooks.example.com/d", events: ["link.deleted"] } });
     const theirs = (await w.api("POST", "/api/v1/links", { key: other, body: { destinationUrl: "https://d.com/theirs" } })).body.data;
     const r = await api("DELETE", "/api/v1/links/bulk", { body: { ids: [theirs.id, mine[0].id, "lnk_nope", mine[1].id] } });
     assert.equal(r.status, 200, r.text);
@@ -220,6 +226,9 @@ describe("DELETE /links/bulk", () => {
       { index: 3, id: mine[1].id, deleted: true },
     ]);
     assert.equal(r.body.data[0].error.code, "NOT_FOUND");
+    const deliveries = await w.db.prepare("SELECT payload FROM webhook_deliveries WHERE event = 'link.deleted'").all();
+    assert.deepEqual(deliveries.results.map((x) => JSON.parse(x.payload).data.id).sort(), mine.map((l) => l.id).sort());
+    await api("DELETE", `/api/v1/webhooks/${hook.body.data.id}`);
     for (const l of mine) {
       assert.equal(await w.kvRecord(DOMAIN, l.slug), null);
       assert.equal((await api("GET", `/api/v1/links/${l.id}`)).status, 404);

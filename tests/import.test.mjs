@@ -126,6 +126,13 @@ describe("import", () => {
     assert.equal(await n("SELECT COUNT(*) AS n FROM import_chunks"), 0, "processed chunks are dropped");
     assert.equal(await n("SELECT COUNT(*) AS n FROM kv_pending"), 0);
 
+    // The export pages through all of them (500 a read).
+    const ex = await w.fetch("/api/v1/links/export.csv", { headers: { Authorization: `Bearer ${key}` } });
+    const exported = parseCsv(await ex.text());
+    assert.equal(exported.length, await n("SELECT COUNT(*) AS n FROM links WHERE workspace_id = (SELECT workspace_id FROM imports WHERE id = ?1)", r.body.data.importId));
+    assert.equal(new Set(exported.map((x) => x.id)).size, exported.length, "no link twice across pages");
+    assert.equal(exported.find((x) => x.slug === "gen-0").destinationUrl, dest(0));
+
     // The same file again: every row is a duplicate now (or still bad).
     const again = await upload(lines.join("\n"));
     const d2 = await finished(again.body.data.importId);
@@ -242,6 +249,26 @@ describe("an import interrupted midway", () => {
     assert.equal((await q("SELECT COUNT(*) AS n FROM kv_pending")).n, 0);
     const { results } = await f.db.prepare("SELECT slug, destination_url FROM links").all();
     for (const l of results) assert.equal((await f.kvRecord(DOMAIN, l.slug))?.url, l.destination_url, l.slug);
+  });
+});
+
+describe("an import whose every run fails", () => {
+  let f;
+  before(async () => {
+    f = await startWorker({ vars: { IMPORT_FAULT_POINT: "always" } });
+  });
+  after(async () => f?.close());
+
+  test("ends failed after 10 runs in a row, with the error, and nothing written", async () => {
+    const { key: k } = await f.workspace("Doomed", "business");
+    const r = await upload("url\nhttps://doomed.example/\n", { k, worker: f });
+    assert.equal(r.status, 202, r.text);
+    const d = await finished(r.body.data.importId, { k, worker: f });
+    assert.equal(d.status, "failed", JSON.stringify(d));
+    assert.equal(d.error, "Internal error");
+    assert.deepEqual([d.created, d.skipped, d.failed, d.processedRows], [0, 0, 0, 0]);
+    assert.equal((await f.db.prepare("SELECT failures AS n FROM imports").first()).n, 10);
+    assert.equal((await f.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n, 0);
   });
 });
 

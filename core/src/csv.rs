@@ -17,6 +17,11 @@ pub const MAX_IMPORT_ROWS: usize = 10_000;
 pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
 /// Rows per stored chunk, and per JOBS message.
 pub const CHUNK_ROWS: usize = 100;
+/// Bytes of mapped rows per stored chunk (a D1 row holds at most 2 MB).
+pub const CHUNK_BYTES: usize = 1024 * 1024;
+/// Characters a cell may have: no link field takes more (a whole link
+/// body is at most 64 KiB).
+pub const MAX_CELL: usize = 64 * 1024;
 
 /// Splits RFC 4180 text into records: fields separated by `,`, records by
 /// CRLF or LF, `"` quoting (with `""` for a quote) around fields that hold
@@ -240,10 +245,16 @@ pub fn read_import(text: &str) -> ApiResult<Import> {
             "a header row with a destinationUrl (or url, long_url) column is required",
         ));
     }
-    let rows = records
-        .enumerate()
-        .map(|(i, cells)| map_row(i + 2, &targets, &cells))
-        .collect();
+    let mut rows = Vec::new();
+    for (i, cells) in records.enumerate() {
+        if cells.iter().any(|c| c.chars().count() > MAX_CELL) {
+            return Err(ApiError::validation(
+                "body",
+                format!("row {}: a cell has more than {MAX_CELL} characters", i + 2),
+            ));
+        }
+        rows.push(map_row(i + 2, &targets, &cells));
+    }
     Ok(Import {
         rows,
         ignored_columns: ignored,
@@ -328,6 +339,28 @@ fn map_row(row: usize, targets: &[Target], cells: &[String]) -> ImportRow {
         },
         fields,
     }
+}
+
+/// The rows as stored chunks (JSON arrays): at most [`CHUNK_ROWS`] rows,
+/// and at most [`CHUNK_BYTES`] unless a single row is larger.
+pub fn chunks(rows: &[ImportRow]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut size = 0;
+    for r in rows {
+        let json = serde_json::to_string(r).unwrap_or_default();
+        if !current.is_empty() && (current.len() == CHUNK_ROWS || size + json.len() > CHUNK_BYTES) {
+            out.push(format!("[{}]", current.join(",")));
+            current.clear();
+            size = 0;
+        }
+        size += json.len() + 1;
+        current.push(json);
+    }
+    if !current.is_empty() {
+        out.push(format!("[{}]", current.join(",")));
+    }
+    out
 }
 
 /// The link id of an import's row: the same on every attempt, so a chunk
@@ -488,6 +521,35 @@ mod tests {
         assert!(read_import(&many).is_err());
         let max = format!("url\n{}", "https://e.com/\n".repeat(MAX_IMPORT_ROWS));
         assert_eq!(read_import(&max).unwrap().rows.len(), MAX_IMPORT_ROWS);
+    }
+
+    #[test]
+    fn chunks_hold_100_rows_or_a_megabyte() {
+        let many = format!("url\n{}", "https://e.com/\n".repeat(250));
+        let rows = read_import(&many).unwrap().rows;
+        let c = chunks(&rows);
+        assert_eq!(c.len(), 3);
+        let back: Vec<ImportRow> = serde_json::from_str(&c[2]).unwrap();
+        assert_eq!(back.len(), 50);
+        assert_eq!(back[0].row, 202);
+        let big = format!(
+            "url,title\n{}",
+            format!("https://e.com/,{}\n", "t".repeat(60_000)).repeat(40)
+        );
+        let rows = read_import(&big).unwrap().rows;
+        let c = chunks(&rows);
+        assert!(
+            c.iter().all(|c| c.len() <= CHUNK_BYTES),
+            "{:?}",
+            c.iter().map(String::len).collect::<Vec<_>>()
+        );
+        let n: usize = c
+            .iter()
+            .map(|c| serde_json::from_str::<Vec<ImportRow>>(c).unwrap().len())
+            .sum();
+        assert_eq!(n, 40);
+        let huge = format!("url,title\nhttps://e.com/,{}\n", "t".repeat(MAX_CELL + 1));
+        assert!(read_import(&huge).unwrap_err().message().contains("row 2"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `GET /api/v1/links/export.csv`. Parsing and column mapping:
 //! `edgelink_core::csv`.
 
-use edgelink_core::csv::{export_line, read_import, CHUNK_ROWS, EXPORT_HEADER, MAX_IMPORT_BYTES};
+use edgelink_core::csv::{chunks, export_line, read_import, EXPORT_HEADER, MAX_IMPORT_BYTES};
 use edgelink_core::ids::ImportId;
 use edgelink_core::jobs::Job;
 use edgelink_core::stats::csv_field;
@@ -49,11 +49,7 @@ pub async fn upload(ctx: &Ctx, caller: &Caller, req: &mut Request) -> ApiResult<
             "no data rows under the header row",
         ));
     }
-    let chunks: Vec<String> = import
-        .rows
-        .chunks(CHUNK_ROWS)
-        .map(|c| serde_json::to_string(c).unwrap_or_default())
-        .collect();
+    let chunks = chunks(&import.rows);
     let id = ImportId::new(&random_bytes::<16>());
     let db = ctx.db()?;
     imports::insert(
