@@ -287,3 +287,66 @@ pub async fn fetch_with_timeout(req: Request, timeout_ms: u64) -> Result<worker:
     };
     result
 }
+
+/// A CSV download (`name`), streamed page by page so no answer holds a
+/// whole table: `header`, then the rows of `fetch(key)` rendered by
+/// `line`, the key moving to `key_of` of each page's last row, until a
+/// page shorter than `page`. A failed read ends the body early (the cause
+/// is in the log: the status is sent by then).
+pub fn paged_csv<K, R, F, Fut>(
+    name: &str,
+    header: &'static str,
+    page: i64,
+    start: K,
+    fetch: F,
+    key_of: fn(&R) -> K,
+    line: impl Fn(&R) -> String + 'static,
+) -> ApiResult<Response>
+where
+    K: 'static,
+    R: 'static,
+    F: Fn(K) -> Fut + 'static,
+    Fut: std::future::Future<Output = ApiResult<Vec<R>>> + 'static,
+{
+    enum Step<K> {
+        Header(K),
+        Page(K),
+        Done,
+    }
+    let fetch = std::rc::Rc::new(fetch);
+    let line = std::rc::Rc::new(line);
+    let stream = futures_util::stream::unfold(Step::Header(start), move |step| {
+        let (fetch, line) = (fetch.clone(), line.clone());
+        async move {
+            match step {
+                Step::Done => None,
+                Step::Header(k) => Some((Ok(header.as_bytes().to_vec()), Step::Page(k))),
+                Step::Page(k) => match fetch(k).await {
+                    Err(e) => {
+                        worker::console_error!("CSV page: {e:?}");
+                        Some((Err(worker::Error::RustError(e.to_string())), Step::Done))
+                    }
+                    Ok(rows) => {
+                        let last = rows.last()?;
+                        let next = if (rows.len() as i64) < page {
+                            Step::Done
+                        } else {
+                            Step::Page(key_of(last))
+                        };
+                        let body: String = rows.iter().map(|r| line(r)).collect();
+                        Some((Ok(body.into_bytes()), next))
+                    }
+                },
+            }
+        }
+    });
+    let mut resp = Response::from_stream(stream).map_err(internal("CSV stream"))?;
+    let h = resp.headers_mut();
+    let _ = h.set("Content-Type", "text/csv; charset=utf-8");
+    let _ = h.set(
+        "Content-Disposition",
+        &format!("attachment; filename=\"{name}\""),
+    );
+    let _ = h.set("Cache-Control", "no-store");
+    Ok(resp)
+}

@@ -11,10 +11,10 @@ use edgelink_core::stats::csv_field;
 use edgelink_core::time::format_rfc3339;
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::json;
-use worker::{D1Database, Method, Request, Response};
+use worker::{Method, Request, Response};
 
 use crate::auth::Caller;
-use crate::http::{body_bytes, found, internal, json_response, ok, random_bytes, Ctx};
+use crate::http::{body_bytes, found, json_response, ok, paged_csv, random_bytes, Ctx};
 use crate::router::Route;
 use crate::store::imports::{self, Import};
 use crate::store::links;
@@ -111,133 +111,58 @@ pub async fn get(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
     Ok(ok(view(&load(ctx, caller, id).await?)))
 }
 
-fn csv_response(
-    stream: impl futures_util::Stream<Item = worker::Result<Vec<u8>>> + 'static,
-    name: &str,
-) -> ApiResult<Response> {
-    let mut resp = Response::from_stream(stream).map_err(internal("CSV stream"))?;
-    let h = resp.headers_mut();
-    let _ = h.set("Content-Type", "text/csv; charset=utf-8");
-    let _ = h.set(
-        "Content-Disposition",
-        &format!("attachment; filename=\"{name}\""),
-    );
-    let _ = h.set("Cache-Control", "no-store");
-    Ok(resp)
-}
-
 const PAGE: i64 = 500;
 
-/// The paged reads behind a streamed CSV: the header first, then one page
-/// per pull until a short page.
-struct Cursor<K> {
-    db: D1Database,
-    owner: String,
-    key: K,
-    started: bool,
-    done: bool,
-    scheme: String,
-}
-
 pub const ERRORS_HEADER: &str = "row,outcome,code,message,slug,destinationUrl\r\n";
-
-async fn next_errors(mut c: Cursor<i64>) -> Option<(worker::Result<Vec<u8>>, Cursor<i64>)> {
-    if c.done {
-        return None;
-    }
-    if !c.started {
-        c.started = true;
-        return Some((Ok(ERRORS_HEADER.as_bytes().to_vec()), c));
-    }
-    match imports::error_page(&c.db, &c.owner, c.key, PAGE).await {
-        Err(e) => {
-            c.done = true;
-            Some((Err(worker::Error::RustError(e.to_string())), c))
-        }
-        Ok(rows) if rows.is_empty() => None,
-        Ok(rows) => {
-            c.done = (rows.len() as i64) < PAGE;
-            c.key = rows.last().map_or(c.key, |r| r.row);
-            let opt = |s: &Option<String>| csv_field(s.as_deref().unwrap_or(""));
-            let body: String = rows
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{},{},{},{},{},{}\r\n",
-                        r.row,
-                        csv_field(&r.outcome),
-                        opt(&r.code),
-                        opt(&r.message),
-                        opt(&r.slug),
-                        opt(&r.url)
-                    )
-                })
-                .collect();
-            Some((Ok(body.into_bytes()), c))
-        }
-    }
-}
 
 /// The rows that created no link (skipped as duplicates, or failed), with
 /// the reason, as CSV.
 pub async fn errors_csv(ctx: &Ctx, caller: &Caller, id: &str) -> ApiResult<Response> {
     let i = load(ctx, caller, id).await?;
-    let cursor = Cursor {
-        db: ctx.db()?,
-        owner: i.id.to_string(),
-        key: 0,
-        started: false,
-        done: false,
-        scheme: String::new(),
-    };
-    csv_response(
-        futures_util::stream::unfold(cursor, next_errors),
+    let (db, owner) = (std::rc::Rc::new(ctx.db()?), i.id.to_string());
+    paged_csv(
         &format!("{}-errors.csv", i.id),
+        ERRORS_HEADER,
+        PAGE,
+        0,
+        move |after| {
+            let (db, owner) = (db.clone(), owner.clone());
+            async move { imports::error_page(&db, &owner, after, PAGE).await }
+        },
+        |r| r.row,
+        |r| {
+            let opt = |s: &Option<String>| csv_field(s.as_deref().unwrap_or(""));
+            format!(
+                "{},{},{},{},{},{}\r\n",
+                r.row,
+                csv_field(&r.outcome),
+                opt(&r.code),
+                opt(&r.message),
+                opt(&r.slug),
+                opt(&r.url)
+            )
+        },
     )
-}
-
-async fn next_links(
-    mut c: Cursor<(i64, String)>,
-) -> Option<(worker::Result<Vec<u8>>, Cursor<(i64, String)>)> {
-    if c.done {
-        return None;
-    }
-    if !c.started {
-        c.started = true;
-        return Some((Ok(EXPORT_HEADER.as_bytes().to_vec()), c));
-    }
-    let page = links::export_page(&c.db, &c.owner, (c.key.0, &c.key.1), PAGE).await;
-    match page {
-        Err(e) => {
-            // The client sees a truncated body; the cause is in the log.
-            c.done = true;
-            Some((Err(worker::Error::RustError(e.to_string())), c))
-        }
-        Ok(rows) if rows.is_empty() => None,
-        Ok(rows) => {
-            c.done = (rows.len() as i64) < PAGE;
-            if let Some(l) = rows.last() {
-                c.key = (l.created_at, l.id.to_string());
-            }
-            let body: String = rows.iter().map(|l| export_line(l, &c.scheme)).collect();
-            Some((Ok(body.into_bytes()), c))
-        }
-    }
 }
 
 /// Every link of the workspace, oldest first, with its settings and click
 /// count (the stored `click_count` every link view shows), streamed.
 pub async fn export(ctx: &Ctx, caller: &Caller) -> ApiResult<Response> {
-    let cursor = Cursor {
-        db: ctx.db()?,
-        owner: caller.workspace_id.to_string(),
-        key: (-1, String::new()),
-        started: false,
-        done: false,
-        scheme: ctx.scheme.clone(),
-    };
-    csv_response(
-        futures_util::stream::unfold(cursor, next_links),
+    let (db, owner, scheme) = (
+        std::rc::Rc::new(ctx.db()?),
+        caller.workspace_id.to_string(),
+        ctx.scheme.clone(),
+    );
+    paged_csv(
         "links.csv",
+        EXPORT_HEADER,
+        PAGE,
+        (-1, String::new()),
+        move |(at, id): (i64, String)| {
+            let (db, owner) = (db.clone(), owner.clone());
+            async move { links::export_page(&db, &owner, (at, &id), PAGE).await }
+        },
+        |l| (l.created_at, l.id.to_string()),
+        move |l| export_line(l, &scheme),
     )
 }

@@ -7,11 +7,11 @@ use edgelink_core::stats::{
 };
 use edgelink_core::{ApiError, ApiResult};
 use serde_json::json;
-use worker::{D1Database, Method, Request, Response};
+use worker::{Method, Request, Response};
 
 use crate::api::links::load;
 use crate::auth::Caller;
-use crate::http::{internal, ok, Ctx, Query};
+use crate::http::{ok, paged_csv, Ctx, Query};
 use crate::router::Route;
 use crate::store::clicks::{self, Origin, Scope};
 use crate::store::workspaces;
@@ -116,43 +116,6 @@ pub async fn workspace(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<R
 
 const PAGE: i64 = 1000;
 
-struct CsvCursor {
-    db: D1Database,
-    link_id: String,
-    to: i64,
-    ts: i64,
-    id: String,
-    started: bool,
-    done: bool,
-}
-
-async fn next_page(mut c: CsvCursor) -> Option<(worker::Result<Vec<u8>>, CsvCursor)> {
-    if c.done {
-        return None;
-    }
-    if !c.started {
-        c.started = true;
-        return Some((Ok(CSV_HEADER.as_bytes().to_vec()), c));
-    }
-    let rows = clicks::raw_page(&c.db, &c.link_id, c.ts, &c.id, c.to, PAGE).await;
-    match rows {
-        Err(e) => {
-            // The client sees a truncated body; the cause is in the log.
-            c.done = true;
-            Some((Err(worker::Error::RustError(e.to_string())), c))
-        }
-        Ok(rows) if rows.is_empty() => None,
-        Ok(rows) => {
-            c.done = (rows.len() as i64) < PAGE;
-            let last = rows.last().expect("non-empty");
-            c.ts = last.ts;
-            c.id = last.id.clone();
-            let body: String = rows.iter().map(csv_line).collect();
-            Some((Ok(body.into_bytes()), c))
-        }
-    }
-}
-
 /// Raw clicks of a link in a window (default: everything still retained),
 /// streamed page by page as CSV. No IP column exists to leak.
 pub async fn clicks_csv(
@@ -165,23 +128,17 @@ pub async fn clicks_csv(
     let link = load(ctx, caller, id).await?;
     let start = origin(ctx, link.created_at, &q, Origin::LinkClicks(&link.id)).await?;
     let w = window(&q, ctx.now, start)?;
-    let cursor = CsvCursor {
-        db: ctx.db()?,
-        link_id: link.id.to_string(),
-        to: w.to,
-        ts: w.from,
-        id: String::new(),
-        started: false,
-        done: false,
-    };
-    let stream = futures_util::stream::unfold(cursor, next_page);
-    let mut resp = Response::from_stream(stream).map_err(internal("CSV stream"))?;
-    let h = resp.headers_mut();
-    let _ = h.set("Content-Type", "text/csv; charset=utf-8");
-    let _ = h.set(
-        "Content-Disposition",
-        &format!("attachment; filename=\"{}-clicks.csv\"", link.id),
-    );
-    let _ = h.set("Cache-Control", "no-store");
-    Ok(resp)
+    let (db, link_id, to) = (std::rc::Rc::new(ctx.db()?), link.id.to_string(), w.to);
+    paged_csv(
+        &format!("{}-clicks.csv", link.id),
+        CSV_HEADER,
+        PAGE,
+        (w.from, String::new()),
+        move |(ts, id): (i64, String)| {
+            let (db, link_id) = (db.clone(), link_id.clone());
+            async move { clicks::raw_page(&db, &link_id, ts, &id, to, PAGE).await }
+        },
+        |r| (r.ts, r.id.clone()),
+        csv_line,
+    )
 }
