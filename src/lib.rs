@@ -5,11 +5,14 @@ use worker::{
     event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
+mod aggregator;
 mod analytics;
 mod api;
 mod auth;
 mod clock;
 mod config;
+#[cfg(feature = "test-hooks")]
+mod faults;
 mod http;
 mod redirect;
 pub mod router;
@@ -20,6 +23,7 @@ mod store;
 mod views;
 mod webhooks;
 
+pub use aggregator::ClickAggregator;
 use http::Ctx;
 
 #[event(start)]

@@ -25,6 +25,11 @@ const TEST_VARS = {
   HOT_CACHE_TTL_SECONDS: "0",
   ADMIN_TOKEN,
   VISITOR_HASH_SECRET: "test-visitor-secret",
+  // The click aggregator commits each call at once and flushes to D1
+  // every second, so tests that read D1 right after clicks see them
+  // (docs/SCALE.md §4).
+  ANALYTICS_COMMIT_MS: "0",
+  ANALYTICS_FLUSH_SECONDS: "1",
 };
 
 /**
@@ -95,6 +100,9 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
   let assetsDir;
   if (assets && main.assets) main.assets = { ...main.assets, directory: (assetsDir = snapshot(path.resolve(root, assets))) };
   if (!queueConsumer || spy) delete main.queueConsumers[main.queueProducers.EVENTS.queueName];
+  // The spy sees what the redirect queues: without the click aggregator
+  // binding every click goes to the Queue, as before the aggregator.
+  if (spy) delete main.durableObjects;
   if (configure) Object.assign(main, configure(main));
   const spyWorker = {
     name: "spy",
