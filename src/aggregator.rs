@@ -45,6 +45,8 @@ use crate::store::{clicks, links, records, webhooks};
 const BINDING: &str = "CLICKS";
 /// A group commit takes at most this many clicks.
 const GROUP_MAX: usize = 256;
+/// The error a fault hook returns to reset the object (test builds).
+const ABORT: &str = "aggregator reset by a fault hook";
 
 // ---------------------------------------------------------------------------
 // Callers
@@ -221,7 +223,16 @@ impl DurableObject for ClickAggregator {
         let me2 = me.clone();
         let r = me
             .state
-            .block_concurrency_while(async move { Ok(me2.flush().await) })
+            .block_concurrency_while(async move {
+                match me2.flush().await {
+                    // An `Err` out of blockConcurrencyWhile resets the
+                    // object, as a crash would (test builds' fault hooks).
+                    Err(worker::Error::RustError(m)) if m == ABORT => {
+                        Err(worker::Error::RustError(m))
+                    }
+                    r => Ok(r),
+                }
+            })
             .await?;
         if let Err(e) = r {
             console_error!("aggregator: flush failed, retried at the next alarm: {e:?}");
@@ -597,8 +608,7 @@ impl Inner {
         let in_plan = self.plan_clicks(&plan);
         #[cfg(feature = "test-hooks")]
         if crate::faults::fire(&self.env, crate::faults::ABORT_BEFORE_FLUSH, &in_plan).await {
-            self.abort("fault injected before the D1 flush");
-            return Err(err("aborted"));
+            return Err(worker::Error::RustError(ABORT.into()));
         }
         let db = self.db()?;
         let cutoff = Self::now() - self.cfg().click_retention_days * DAY_MS;
@@ -611,8 +621,7 @@ impl Inner {
         clicks::run(&db, stmts).await.map_err(err)?;
         #[cfg(feature = "test-hooks")]
         if crate::faults::fire(&self.env, crate::faults::ABORT_AFTER_FLUSH, &in_plan).await {
-            self.abort("fault injected after the D1 flush");
-            return Err(err("aborted"));
+            return Err(worker::Error::RustError(ABORT.into()));
         }
         self.set_meta("flushed", plan.seq as i64)?;
         let now = Self::now();
@@ -633,18 +642,6 @@ impl Inner {
             .flat_map(|p| serde_json::from_str::<Vec<Value>>(&p.2).unwrap_or_default())
             .filter_map(|r| from_raw_row(&r).map(|(c, _)| c))
             .collect()
-    }
-
-    /// Resets the object as a crash would (test builds only).
-    #[cfg(feature = "test-hooks")]
-    fn abort(&self, why: &str) {
-        use worker::wasm_bindgen::JsCast;
-        let raw: &JsValue = self.state.as_raw().as_ref();
-        if let Ok(f) = worker::js_sys::Reflect::get(raw, &JsValue::from_str("abort")) {
-            if let Some(f) = f.dyn_ref::<worker::js_sys::Function>() {
-                let _ = f.call1(raw, &JsValue::from_str(why));
-            }
-        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! Fault injection for the analytics path, compiled into test builds
-//! only (`test-hooks`). Each hook names a click by its event id in a var
-//! and fires the first time a batch holding that id reaches it
-//! (remembered in KV as `test:fault:{mode}:{id}`, which tests read).
+//! only (`test-hooks`). Each hook names a click in a var, by its event id
+//! or (for clicks the redirect mints, whose ids a test cannot know) by its
+//! referrer host, and fires the first time a batch holding that click
+//! reaches it (remembered in KV as `test:fault:{mode}:{value}`, which
+//! tests read).
 
 use edgelink_core::events::ClickEvent;
 
@@ -33,7 +35,10 @@ pub async fn fire(env: &worker::Env, (var, mode): Hook, clicks: &[ClickEvent]) -
     else {
         return false;
     };
-    if !clicks.iter().any(|c| c.id == id) {
+    if !clicks
+        .iter()
+        .any(|c| c.id == id || c.referrer.as_deref() == Some(id.as_str()))
+    {
         return false;
     }
     let Ok(store) = env.kv("LINKS") else {
