@@ -57,9 +57,8 @@ export function workerOptions({ build = TEST_BUILD, vars = {}, queueConsumers = 
   return out;
 }
 
-/** The SQL statements of migrations/, in order (as wrangler applies them). */
-export function migrationStatements() {
-  const dir = path.join(root, "migrations");
+/** The SQL statements of migrations/ (or `dir`), in order (as wrangler applies them). */
+export function migrationStatements(dir = path.join(root, "migrations")) {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort()
@@ -67,13 +66,13 @@ export function migrationStatements() {
 }
 
 /** Applies migrations/ to a D1 binding and records them as wrangler does. */
-export async function applyMigrations(db) {
+export async function applyMigrations(db, dir) {
   await db
     .prepare(
       "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
     )
     .run();
-  for (const m of migrationStatements()) {
+  for (const m of migrationStatements(dir)) {
     for (const stmt of m.statements) await db.prepare(stmt).run();
     await db.prepare("INSERT INTO d1_migrations (name) VALUES (?1)").bind(m.name).run();
   }
@@ -93,9 +92,10 @@ export async function applyMigrations(db) {
  *
  * `configure(main)` may return changed options for the main worker before
  * Miniflare starts (the cost benchmark puts a metering entry module in front
- * of the build and points at another build directory with it).
+ * of the build and points at another build directory with it);
+ * `migrations` applies another migrations/ directory (an older build's).
  */
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, build, assets, configure } = {}) {
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, build, assets, configure, migrations } = {}) {
   const main = workerOptions({ vars, build });
   let assetsDir;
   if (assets && main.assets) main.assets = { ...main.assets, directory: (assetsDir = snapshot(path.resolve(root, assets))) };
@@ -121,7 +121,7 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
   );
   const url = await mf.ready;
   const db = await mf.getD1Database("DB");
-  await applyMigrations(db);
+  await applyMigrations(db, migrations);
   const w = new TestWorker(mf, db, await mf.getKVNamespace("LINKS"));
   if (spy) w.spyKv = await mf.getKVNamespace("SPY", "spy");
   w.url = url;
