@@ -89,7 +89,6 @@ CREATE TABLE IF NOT EXISTS links (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS links_domain_slug ON links (domain, slug);
 CREATE INDEX IF NOT EXISTS links_workspace_created ON links (workspace_id, created_at);
-CREATE INDEX IF NOT EXISTS links_workspace_clicks ON links (workspace_id, click_count);
 CREATE INDEX IF NOT EXISTS links_workspace_group ON links (workspace_id, group_id, created_at);
 
 -- Click analytics (src/aggregator.rs, docs/SCALE.md): packed hourly blocks
