@@ -87,7 +87,8 @@ pub async fn record(env: &Env, shards: u32, batch: &[ClickEvent]) -> worker::Res
             .push(c);
     }
     for (shard, cs) in by_shard {
-        let body = serde_json::to_string(&cs).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let body =
+            serde_json::to_string(&cs).map_err(|e| worker::Error::RustError(e.to_string()))?;
         let mut r = call(env, shard, "/record", Some(body)).await?;
         if r.status_code() != 200 {
             let text = r.text().await.unwrap_or_default();
@@ -203,10 +204,10 @@ impl DurableObject for ClickAggregator {
                 me.record(batch).await
             }
             "/live" => {
-                let v = me
-                    .agg
-                    .borrow()
-                    .live_json(q.get("link").map(String::as_str), q.get("ws").map(String::as_str));
+                let v = me.agg.borrow().live_json(
+                    q.get("link").map(String::as_str),
+                    q.get("ws").map(String::as_str),
+                );
                 Response::from_json(&v)
             }
             _ => Response::error("not found", 404),
@@ -295,7 +296,10 @@ impl Inner {
     fn set_meta(&self, k: &str, v: i64) -> worker::Result<()> {
         self.sql().exec(
             "INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-            vec![SqlStorageValue::from(k.to_string()), SqlStorageValue::from(v)],
+            vec![
+                SqlStorageValue::from(k.to_string()),
+                SqlStorageValue::from(v),
+            ],
         )?;
         Ok(())
     }

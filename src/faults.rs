@@ -20,7 +20,10 @@ pub const AFTER_COMMIT: Hook = ("ANALYTICS_FAIL_AFTER_COMMIT_EVENT_ID", "after-c
 /// The aggregator answers an error before committing.
 pub const BEFORE_COMMIT: Hook = ("ANALYTICS_FAIL_BEFORE_COMMIT_EVENT_ID", "before-commit");
 /// The object aborts (as a crash) at the flush, before writing D1.
-pub const ABORT_BEFORE_FLUSH: Hook = ("ANALYTICS_ABORT_BEFORE_FLUSH_EVENT_ID", "abort-before-flush");
+pub const ABORT_BEFORE_FLUSH: Hook = (
+    "ANALYTICS_ABORT_BEFORE_FLUSH_EVENT_ID",
+    "abort-before-flush",
+);
 /// The object aborts after D1 committed the flush, before noting it.
 pub const ABORT_AFTER_FLUSH: Hook = ("ANALYTICS_ABORT_AFTER_FLUSH_EVENT_ID", "abort-after-flush");
 

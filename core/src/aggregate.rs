@@ -197,7 +197,10 @@ impl Hour {
 
     fn push(&mut self, c: &ClickEvent, first_visit: bool) {
         self.note(c);
-        let full = self.parts.last().is_none_or(|p| p.rows.len() >= PART_CLICKS);
+        let full = self
+            .parts
+            .last()
+            .is_none_or(|p| p.rows.len() >= PART_CLICKS);
         if full {
             let index = self.parts.last().map_or(0, |p| p.index + 1);
             self.parts.push(Part {
@@ -453,7 +456,8 @@ impl Agg {
         self.visitors.retain(|(_, day), _| *day >= keep_day);
         // Link rows are re-read when next needed (a PATCH may have
         // changed the limit; the count is D1's, just written).
-        self.links.retain(|_, l| l.as_ref().is_some_and(|l| l.dirty));
+        self.links
+            .retain(|_, l| l.as_ref().is_some_and(|l| l.dirty));
     }
 
     /// The unflushed commits of a link or workspace, for the stats API:
@@ -524,7 +528,12 @@ pub fn live_rows(
 }
 
 /// Clicks per link of live entries in `[from, to)` after `flushed`.
-pub fn live_totals(entries: &[LiveEntry], flushed: u64, from: i64, to: i64) -> BTreeMap<String, i64> {
+pub fn live_totals(
+    entries: &[LiveEntry],
+    flushed: u64,
+    from: i64,
+    to: i64,
+) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
     for e in entries
         .iter()
@@ -638,7 +647,10 @@ mod tests {
     fn dedupes_within_a_batch_across_commits_and_against_d1() {
         let mut a = agg_with(&[("lnk_1", None)]);
         let c1 = click("e1", "lnk_1", T, "v1");
-        let (p, _) = commit(&mut a, &[c1.clone(), c1.clone(), click("e2", "lnk_1", T, "v1")]);
+        let (p, _) = commit(
+            &mut a,
+            &[c1.clone(), c1.clone(), click("e2", "lnk_1", T, "v1")],
+        );
         assert_eq!((p.accepted.len(), p.duplicates), (2, 1));
         // v1 twice the same day: one first visit.
         assert_eq!(p.accepted.iter().filter(|(_, f)| *f).count(), 1);
@@ -649,7 +661,15 @@ mod tests {
         a.flushed(&plan, T + DAY_MS);
         assert!(a.hours.is_empty());
         let (_, _, clicks, rollup) = plan.parts[0].clone();
-        a.load_link("lnk_1", Some(LinkInfo { workspace_id: "ws_1".into(), count: 2, limit: None, dirty: false }));
+        a.load_link(
+            "lnk_1",
+            Some(LinkInfo {
+                workspace_id: "ws_1".into(),
+                count: 2,
+                limit: None,
+                dirty: false,
+            }),
+        );
         assert_eq!(a.needs(&[c1.clone()]).hours, vec![T]);
         a.load_hour(T, &[(0, clicks.clone(), rollup)]);
         a.load_visitors("lnk_1", T, vec!["v1".into()]);
@@ -670,14 +690,21 @@ mod tests {
         a.load_link("lnk_gone", None);
         let mut foreign = click("e2", "lnk_1", T, "v");
         foreign.workspace_id = "ws_2".into();
-        let clicks = [click("e1", "lnk_gone", T, "v"), foreign, click("e3", "lnk_1", 5, "v")];
+        let clicks = [
+            click("e1", "lnk_gone", T, "v"),
+            foreign,
+            click("e3", "lnk_1", 5, "v"),
+        ];
         assert_eq!(a.plan(&clicks, 10).dropped, 3);
     }
 
     #[test]
     fn limit_reached_at_the_commit() {
         let mut a = agg_with(&[("lnk_1", Some(3))]);
-        let (_, r) = commit(&mut a, &[click("e1", "lnk_1", T, "a"), click("e2", "lnk_1", T, "b")]);
+        let (_, r) = commit(
+            &mut a,
+            &[click("e1", "lnk_1", T, "a"), click("e2", "lnk_1", T, "b")],
+        );
         assert!(r.is_empty());
         let (_, r) = commit(&mut a, &[click("e3", "lnk_1", T, "c")]);
         assert_eq!(r, vec!["lnk_1".to_string()]);
@@ -691,11 +718,25 @@ mod tests {
             .collect();
         commit(&mut a, &clicks);
         let plan = a.flush_plan();
-        assert_eq!(plan.parts.iter().map(|p| p.1).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(
+            plan.parts.iter().map(|p| p.1).collect::<Vec<_>>(),
+            vec![0, 1]
+        );
         a.flushed(&plan, T);
         // Flushed links are re-read from D1 when next needed.
-        assert_eq!(a.needs(&[click("late", "lnk_1", T, "")]).links, vec!["lnk_1"]);
-        a.load_link("lnk_1", Some(LinkInfo { workspace_id: "ws_1".into(), count: 4001, limit: None, dirty: false }));
+        assert_eq!(
+            a.needs(&[click("late", "lnk_1", T, "")]).links,
+            vec!["lnk_1"]
+        );
+        a.load_link(
+            "lnk_1",
+            Some(LinkInfo {
+                workspace_id: "ws_1".into(),
+                count: 4001,
+                limit: None,
+                dirty: false,
+            }),
+        );
         commit(&mut a, &[click("late", "lnk_1", T + 5, "")]);
         let plan = a.flush_plan();
         assert_eq!(plan.parts.iter().map(|p| p.1).collect::<Vec<_>>(), vec![1]);
@@ -705,14 +746,27 @@ mod tests {
     fn live_rows_skip_what_d1_holds() {
         let mut a = agg_with(&[("lnk_1", None), ("lnk_2", None)]);
         commit(&mut a, &[click("e1", "lnk_1", T, "v")]);
-        commit(&mut a, &[click("e2", "lnk_1", T + HOUR_MS, "v"), click("e3", "lnk_2", T, "w")]);
+        commit(
+            &mut a,
+            &[
+                click("e2", "lnk_1", T + HOUR_MS, "v"),
+                click("e3", "lnk_2", T, "w"),
+            ],
+        );
         let entries: Vec<LiveEntry> =
             serde_json::from_value(a.live_json(Some("lnk_1"), None)).unwrap();
         assert_eq!(entries.len(), 2);
         let rows = live_rows(&entries, 0, T, T + DAY_MS, DAY_MS);
-        let total: i64 = rows.iter().filter(|r| r.dim == "total").map(|r| r.clicks).sum();
+        let total: i64 = rows
+            .iter()
+            .filter(|r| r.dim == "total")
+            .map(|r| r.clicks)
+            .sum();
         assert_eq!(total, 2);
-        assert!(rows.iter().filter(|r| r.dim == "total").all(|r| r.bucket == T));
+        assert!(rows
+            .iter()
+            .filter(|r| r.dim == "total")
+            .all(|r| r.bucket == T));
         // Commit 1 is in D1: only commit 2 is live.
         assert_eq!(live_totals(&entries, 1, T, T + DAY_MS)["lnk_1"], 1);
         assert_eq!(live_origin(&entries, 0), Some(T));

@@ -196,7 +196,11 @@ mod tests {
         assert_eq!(c.click_retention_days, 90);
         assert_eq!(c.click_batch_ms, 20);
         assert_eq!(
-            (c.analytics_shards, c.analytics_commit_ms, c.analytics_flush_seconds),
+            (
+                c.analytics_shards,
+                c.analytics_commit_ms,
+                c.analytics_flush_seconds
+            ),
             (1, 15_000, 3_600)
         );
         assert_eq!(c.doh_resolver_url, crate::domains::DEFAULT_RESOLVER);

@@ -76,7 +76,13 @@ fn live_part(live: &Live, marks: &BTreeMap<u32, u64>, w: &Window) -> Vec<RollupR
     let s = w.split();
     live.iter()
         .flat_map(|(shard, e)| {
-            live_rows(e, marks.get(shard).copied().unwrap_or(0), s.from, s.to, w.interval.ms())
+            live_rows(
+                e,
+                marks.get(shard).copied().unwrap_or(0),
+                s.from,
+                s.to,
+                w.interval.ms(),
+            )
         })
         .collect()
 }
@@ -92,8 +98,16 @@ pub async fn link(ctx: &Ctx, caller: &Caller, req: &Request, id: &str) -> ApiRes
     let link = load(ctx, caller, id).await?;
     // The object first, then D1: a flush in between shows up as a higher
     // watermark, and the live entries it covers are dropped.
-    let live = aggregator::live(&ctx.env, ctx.config.analytics_shards, Some(&link.id), None).await?;
-    let start = origin(ctx, link.created_at, &q, Origin::LinkRollups(&link.id), &live).await?;
+    let live =
+        aggregator::live(&ctx.env, ctx.config.analytics_shards, Some(&link.id), None).await?;
+    let start = origin(
+        ctx,
+        link.created_at,
+        &q,
+        Origin::LinkRollups(&link.id),
+        &live,
+    )
+    .await?;
     let w = window(&q, ctx.now, start)?;
     let (mut rows, marks) = clicks::rollups(
         &ctx.db()?,
@@ -135,15 +149,12 @@ pub async fn workspace(ctx: &Ctx, caller: &Caller, req: &Request) -> ApiResult<R
         .iter()
         .flat_map(|(_, e)| e.iter().flat_map(|e| e.links.keys().map(String::as_str)))
         .collect();
-    let mut summary = clicks::workspace_summary(
-        &db,
-        &caller.workspace_id,
-        &s,
-        w.interval.ms(),
-        &live_links,
-    )
-    .await?;
-    summary.rows.extend(live_part(&live, &summary.watermarks, &w));
+    let mut summary =
+        clicks::workspace_summary(&db, &caller.workspace_id, &s, w.interval.ms(), &live_links)
+            .await?;
+    summary
+        .rows
+        .extend(live_part(&live, &summary.watermarks, &w));
     let mut extra: BTreeMap<String, i64> = BTreeMap::new();
     for (shard, e) in &live {
         let mark = summary.watermarks.get(shard).copied().unwrap_or(0);
@@ -227,7 +238,14 @@ pub async fn clicks_csv(
     let link = load(ctx, caller, id).await?;
     // The export lists the clicks D1 holds (flushed every
     // ANALYTICS_FLUSH_SECONDS).
-    let start = origin(ctx, link.created_at, &q, Origin::LinkClicks(&link.id), &Vec::new()).await?;
+    let start = origin(
+        ctx,
+        link.created_at,
+        &q,
+        Origin::LinkClicks(&link.id),
+        &Vec::new(),
+    )
+    .await?;
     let w = window(&q, ctx.now, start)?;
     let cursor = CsvCursor {
         db: ctx.db()?,

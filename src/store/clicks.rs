@@ -80,10 +80,7 @@ pub async fn hours(
 }
 
 /// The visitors of each (link, UTC day) stored in D1.
-pub async fn day_visitors(
-    db: &D1Database,
-    days: &[(String, i64)],
-) -> ApiResult<Vec<Vec<String>>> {
+pub async fn day_visitors(db: &D1Database, days: &[(String, i64)]) -> ApiResult<Vec<Vec<String>>> {
     if days.is_empty() {
         return Ok(Vec::new());
     }
