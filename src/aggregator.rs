@@ -352,6 +352,7 @@ impl Inner {
             let mut agg = self.agg.borrow_mut();
             agg.seq = base;
             agg.flushed_seq = base;
+            agg.started(Self::now());
         }
         let replay = sql
             .exec(
@@ -406,8 +407,8 @@ impl Inner {
         if !needs.days.is_empty() {
             let loaded = clicks::day_visitors(&db, &needs.days).await.map_err(err)?;
             let mut agg = self.agg.borrow_mut();
-            for ((link, day), v) in needs.days.iter().zip(loaded) {
-                agg.load_visitors(link, *day, v);
+            for (day, v) in needs.days.iter().zip(loaded) {
+                agg.load_day(*day, v);
             }
         }
         Ok(())

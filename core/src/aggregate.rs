@@ -231,8 +231,8 @@ pub struct LinkInfo {
 pub struct Needs {
     pub links: Vec<String>,
     pub hours: Vec<i64>,
-    /// (link, UTC day) visitor sets to load.
-    pub days: Vec<(String, i64)>,
+    /// UTC days whose visitors (of every link) to load.
+    pub days: Vec<i64>,
 }
 
 /// The outcome of planning a commit: the clicks to store, with their
@@ -264,7 +264,7 @@ pub struct FlushPlan {
     pub seq: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Agg {
     pub hours: BTreeMap<i64, Hour>,
     /// (link, day) → visitors seen that day (loaded from D1, then kept).
@@ -275,6 +275,27 @@ pub struct Agg {
     /// The last commit sequence number given out, and the last one in D1.
     pub seq: u64,
     pub flushed_seq: u64,
+    /// The first UTC day whose visitor sets in memory are complete: every
+    /// click of it went through this object since it started, and none was
+    /// evicted. Earlier days load their visitors from D1.
+    pub complete_from: i64,
+    /// Days before `complete_from` whose visitors were loaded from D1.
+    pub loaded_days: BTreeSet<i64>,
+}
+
+impl Default for Agg {
+    fn default() -> Agg {
+        Agg {
+            hours: BTreeMap::new(),
+            visitors: HashMap::new(),
+            links: HashMap::new(),
+            live: Vec::new(),
+            seq: 0,
+            flushed_seq: 0,
+            complete_from: i64::MAX,
+            loaded_days: BTreeSet::new(),
+        }
+    }
 }
 
 impl Agg {
@@ -300,8 +321,9 @@ impl Agg {
                 hours.insert(hour);
             }
             let day = c.ts - c.ts.rem_euclid(DAY_MS);
-            if !c.visitor.is_empty() && !self.visitors.contains_key(&(link.clone(), day)) {
-                days.insert((link, day));
+            if !c.visitor.is_empty() && day < self.complete_from && !self.loaded_days.contains(&day)
+            {
+                days.insert(day);
             }
         }
         Needs {
@@ -309,6 +331,11 @@ impl Agg {
             hours: hours.into_iter().collect(),
             days: days.into_iter().collect(),
         }
+    }
+
+    /// The object started at `now`: days after it are complete in memory.
+    pub fn started(&mut self, now: i64) {
+        self.complete_from = now - now.rem_euclid(DAY_MS) + DAY_MS;
     }
 
     /// A link's row from D1 (`None` when there is none).
@@ -320,16 +347,22 @@ impl Agg {
         self.hours.insert(hour, Hour::load(rows));
     }
 
-    /// The visitors of (link, day) stored in D1, joined with those of the
-    /// day's hours in memory (committed, maybe not yet flushed).
-    pub fn load_visitors(&mut self, link: &str, day: i64, stored: Vec<String>) {
-        let mut set: HashSet<String> = stored.into_iter().collect();
+    /// The visitors of every link on `day` stored in D1 (`(link, visitor)`
+    /// pairs), joined with those of the day's hours in memory (committed,
+    /// maybe not yet flushed). One scan of the day, once per object start.
+    pub fn load_day(&mut self, day: i64, stored: Vec<(String, String)>) {
+        for (link, v) in stored {
+            self.visitors.entry((link, day)).or_default().insert(v);
+        }
         for (_, h) in self.hours.range(day..day + DAY_MS) {
-            if let Some(v) = h.visitors.get(link) {
-                set.extend(v.iter().cloned());
+            for (link, vs) in &h.visitors {
+                self.visitors
+                    .entry((link.clone(), day))
+                    .or_default()
+                    .extend(vs.iter().cloned());
             }
         }
-        self.visitors.insert((link.to_string(), day), set);
+        self.loaded_days.insert(day);
     }
 
     /// Decides which clicks are new (exact dedupe by id within their hour,
@@ -454,6 +487,10 @@ impl Agg {
             .retain(|hour, h| *hour >= keep_from || h.parts.iter().any(|p| p.dirty));
         let keep_day = keep_from - keep_from.rem_euclid(DAY_MS);
         self.visitors.retain(|(_, day), _| *day >= keep_day);
+        self.loaded_days.retain(|day| *day >= keep_day);
+        if self.complete_from != i64::MAX {
+            self.complete_from = self.complete_from.max(keep_day);
+        }
         // Link rows are re-read when next needed (a PATCH may have
         // changed the limit; the count is D1's, just written).
         self.links
@@ -601,8 +638,8 @@ mod tests {
         for h in a.needs(clicks).hours {
             a.load_hour(h, &[]);
         }
-        for (l, d) in a.needs(clicks).days {
-            a.load_visitors(&l, d, vec![]);
+        for d in a.needs(clicks).days {
+            a.load_day(d, vec![]);
         }
         let plan = a.plan(clicks, 0);
         let seq = a.seq + 1;
@@ -672,7 +709,8 @@ mod tests {
         );
         assert_eq!(a.needs(&[c1.clone()]).hours, vec![T]);
         a.load_hour(T, &[(0, clicks.clone(), rollup)]);
-        a.load_visitors("lnk_1", T, vec!["v1".into()]);
+        assert_eq!(a.needs(&[c1.clone()]).days, vec![T]);
+        a.load_day(T, vec![("lnk_1".into(), "v1".into())]);
         let (p, _) = commit(&mut a, &[c1, click("e3", "lnk_1", T + 1, "v1")]);
         assert_eq!((p.accepted.len(), p.duplicates), (1, 1));
         assert!(!p.accepted[0].1, "v1 visited that day already");
@@ -777,6 +815,31 @@ mod tests {
         a.flushed(&plan, T);
         assert!(!a.dirty());
         assert_eq!(a.live_json(None, None), json!([]));
+    }
+
+    #[test]
+    fn days_after_the_start_need_no_visitor_load() {
+        let mut a = agg_with(&[("lnk_1", None)]);
+        a.started(T - 1);
+        let today = click("e1", "lnk_1", T + 5, "v");
+        let yesterday = click("e2", "lnk_1", T - 5, "v");
+        assert!(a.needs(&[today.clone()]).days.is_empty());
+        assert_eq!(a.needs(&[yesterday]).days, vec![T - DAY_MS]);
+        commit(&mut a, &[today.clone()]);
+        // Evicting a day makes it load from D1 again.
+        let plan = a.flush_plan();
+        a.flushed(&plan, T + DAY_MS);
+        assert_eq!(a.needs(&[today]).links, vec!["lnk_1"]);
+        a.load_link(
+            "lnk_1",
+            Some(LinkInfo {
+                workspace_id: "ws_1".into(),
+                count: 1,
+                limit: None,
+                dirty: false,
+            }),
+        );
+        assert_eq!(a.needs(&[click("e3", "lnk_1", T + 6, "v")]).days, vec![T]);
     }
 
     #[test]

@@ -79,27 +79,29 @@ pub async fn hours(
     Ok(out)
 }
 
-/// The visitors of each (link, UTC day) stored in D1.
-pub async fn day_visitors(db: &D1Database, days: &[(String, i64)]) -> ApiResult<Vec<Vec<String>>> {
+/// The (link, visitor) pairs of each UTC day stored in D1 (one scan of
+/// the day's blocks each).
+pub async fn day_visitors(db: &D1Database, days: &[i64]) -> ApiResult<Vec<Vec<(String, String)>>> {
     if days.is_empty() {
         return Ok(Vec::new());
     }
     #[derive(Deserialize)]
     struct V {
+        link_id: String,
         visitor: String,
     }
-    let sql = "SELECT DISTINCT visitor FROM clicks \
-        WHERE hour >= ?2 AND hour < ?2 + 86400000 AND link_id = ?1 AND visitor <> ''";
+    let sql = "SELECT DISTINCT link_id, visitor FROM clicks \
+        WHERE hour >= ?1 AND hour < ?1 + 86400000 AND visitor <> ''";
     let stmts = days
         .iter()
-        .map(|(l, d)| stmt(db, sql, &[text(l), int(*d)]))
+        .map(|d| stmt(db, sql, &[int(*d)]))
         .collect::<ApiResult<Vec<_>>>()?;
     let results = db.batch(stmts).await.map_err(internal("load visitors"))?;
     results
         .into_iter()
         .map(|r| {
             let v: Vec<V> = r.results().map_err(internal("load visitors"))?;
-            Ok(v.into_iter().map(|v| v.visitor).collect())
+            Ok(v.into_iter().map(|v| (v.link_id, v.visitor)).collect())
         })
         .collect()
 }
@@ -142,8 +144,7 @@ pub fn flush_stmts(
         let counts = serde_json::to_string(&plan.counts).unwrap_or_default();
         out.push(stmt(
             db,
-            "UPDATE links SET click_count = (SELECT value FROM json_each(?1) WHERE key = links.id) \
-             WHERE id IN (SELECT key FROM json_each(?1))",
+            "UPDATE links SET click_count = j.value FROM json_each(?1) j WHERE links.id = j.key",
             &[text(&counts)],
         )?);
     }
