@@ -92,7 +92,6 @@ CREATE TABLE IF NOT EXISTS links (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS links_domain_slug ON links (domain, slug);
 CREATE INDEX IF NOT EXISTS links_workspace_created ON links (workspace_id, created_at);
-CREATE INDEX IF NOT EXISTS links_workspace_clicks ON links (workspace_id, click_count);
 CREATE INDEX IF NOT EXISTS links_workspace_group ON links (workspace_id, group_id, created_at);
 CREATE INDEX IF NOT EXISTS links_banned_by_block ON links (banned_by_block) WHERE banned_by_block IS NOT NULL;
 
@@ -105,65 +104,58 @@ CREATE TABLE IF NOT EXISTS blocked_hosts (
   created_at  INTEGER NOT NULL
 );
 
--- Click analytics (src/analytics.rs). Raw clicks are kept for
--- CLICK_RETENTION_DAYS (default 90, at least 14 so that no Queue redelivery
--- can outlive its idempotency key); rollups are kept for ever.
--- `id` is the event id minted by the redirect: the idempotency key.
--- `batch_id` tags the rows one consumer transaction inserted, so its rollup
--- statements count exactly those rows; it is cleared before the commit.
-CREATE TABLE IF NOT EXISTS clicks (
-  id            TEXT PRIMARY KEY,
-  link_id       TEXT NOT NULL,
-  workspace_id  TEXT NOT NULL,
-  ts            INTEGER NOT NULL,
-  country       TEXT NOT NULL DEFAULT '',   -- ISO code, '' = unknown
-  device        TEXT NOT NULL,
-  os            TEXT NOT NULL,
-  browser       TEXT NOT NULL,
-  referrer      TEXT NOT NULL DEFAULT '',   -- host, '' = direct
-  qr            INTEGER NOT NULL DEFAULT 0,
-  visitor       TEXT NOT NULL DEFAULT '',   -- daily-rotating keyed hash, never the IP
-  batch_id      TEXT,
-  variant       INTEGER                     -- A/B variant index; NULL = no variant chose the target
+-- Click analytics (src/aggregator.rs, docs/SCALE.md): packed hourly blocks
+-- written by the ClickAggregator Durable Object.
+-- One row per hour, shard and part: the part's raw clicks and their
+-- rollup. Written whole by the aggregator's flush (INSERT OR REPLACE of
+-- the part), so a replayed flush is harmless.
+-- clicks: JSON [[id, link, workspace, ts, country, device, os, browser,
+--   referrer, qr, visitor, first_visit, variant], ...] (variant: the A/B
+--   variant's index, or null); emptied after
+--   CLICK_RETENTION_DAYS (the rollup stays).
+-- rollup: JSON {workspace: {link: {dim: {value: clicks}}}}; dims: total
+--   ("" value), visitors (first visits of the UTC day, counted in their
+--   hour) and every BREAKDOWNS dimension (core/src/stats.rs).
+CREATE TABLE IF NOT EXISTS click_hours (
+  hour    INTEGER NOT NULL,   -- ms, start of the UTC hour
+  shard   INTEGER NOT NULL,
+  part    INTEGER NOT NULL,
+  clicks  TEXT NOT NULL,
+  rollup  TEXT NOT NULL,
+  PRIMARY KEY (hour, shard, part)
+) WITHOUT ROWID;
+
+-- The last group commit of each shard that D1 holds (written in the same
+-- transaction as its blocks): restart and stats consistency.
+CREATE TABLE IF NOT EXISTS analytics_flush (
+  shard  INTEGER PRIMARY KEY,
+  seq    INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS clicks_link_ts ON clicks (link_id, ts, id);
-CREATE INDEX IF NOT EXISTS clicks_ts ON clicks (ts);
-CREATE INDEX IF NOT EXISTS clicks_batch ON clicks (batch_id) WHERE batch_id IS NOT NULL;
 
--- One row per (UTC day, link, visitor hash): tells a first visit of the day
--- from a repeat one. Pruned with the raw clicks.
-CREATE TABLE IF NOT EXISTS click_visitors (
-  day      INTEGER NOT NULL,
-  link_id  TEXT NOT NULL,
-  visitor  TEXT NOT NULL,
-  PRIMARY KEY (day, link_id, visitor)
-) WITHOUT ROWID;
+-- The raw clicks as rows again (CSV export, checks, imports).
+CREATE VIEW IF NOT EXISTS clicks AS
+SELECT json_extract(r.value, '$[0]') AS id, json_extract(r.value, '$[1]') AS link_id,
+  json_extract(r.value, '$[2]') AS workspace_id, json_extract(r.value, '$[3]') AS ts,
+  json_extract(r.value, '$[4]') AS country, json_extract(r.value, '$[5]') AS device,
+  json_extract(r.value, '$[6]') AS os, json_extract(r.value, '$[7]') AS browser,
+  json_extract(r.value, '$[8]') AS referrer, json_extract(r.value, '$[9]') AS qr,
+  json_extract(r.value, '$[10]') AS visitor, json_extract(r.value, '$[11]') AS first_visit,
+  json_extract(r.value, '$[12]') AS variant,
+  h.hour AS hour, h.shard AS shard
+FROM click_hours h, json_each(h.clicks) r;
 
--- Rollups: clicks per link per hour (and per UTC day) per dimension value.
--- dim: total ('' value), country, device, browser, os, referrer, source
--- (qr|link), variant (A/B letter; only clicks a variant chose), visitors
--- (first visits of the day, counted in their hour).
-CREATE TABLE IF NOT EXISTS click_rollup_hour (
-  link_id       TEXT NOT NULL,
-  hour          INTEGER NOT NULL,
-  dim           TEXT NOT NULL,
-  value         TEXT NOT NULL,
-  workspace_id  TEXT NOT NULL,
-  clicks        INTEGER NOT NULL,
-  PRIMARY KEY (link_id, hour, dim, value)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS click_rollup_hour_ws ON click_rollup_hour (workspace_id, dim, hour);
-
-CREATE TABLE IF NOT EXISTS click_rollup_day (
-  link_id       TEXT NOT NULL,
-  day           INTEGER NOT NULL,
-  dim           TEXT NOT NULL,
-  value         TEXT NOT NULL,
-  workspace_id  TEXT NOT NULL,
-  clicks        INTEGER NOT NULL,
-  PRIMARY KEY (link_id, day, dim, value)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS click_rollup_day_ws ON click_rollup_day (workspace_id, dim, day);
+-- A raw row inserted into the view (an import) lands in its hour's
+-- shard -1 part 0 (raw rows only: rollups are the aggregator's).
+CREATE TRIGGER IF NOT EXISTS clicks_import INSTEAD OF INSERT ON clicks
+BEGIN
+  INSERT INTO click_hours (hour, shard, part, clicks, rollup)
+  VALUES (NEW.ts - NEW.ts % 3600000, -1, 0,
+    json_array(json_array(NEW.id, NEW.link_id, NEW.workspace_id, NEW.ts, COALESCE(NEW.country, ''),
+      NEW.device, NEW.os, NEW.browser, COALESCE(NEW.referrer, ''), COALESCE(NEW.qr, 0),
+      COALESCE(NEW.visitor, ''), 0, NEW.variant)),
+    '{}')
+  ON CONFLICT (hour, shard, part) DO UPDATE SET clicks = json_insert(clicks, '$[#]', json(excluded.clicks) -> '$[0]');
+END;
 
 -- Saved QR code configurations (src/api/qr.rs). A QR tied to a link
 -- (`link_id`) encodes that link's current short URL with the `qr=1` scan

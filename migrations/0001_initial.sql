@@ -96,6 +96,10 @@ CREATE INDEX IF NOT EXISTS links_workspace_group ON links (workspace_id, group_i
 -- `id` is the event id minted by the redirect: the idempotency key.
 -- `batch_id` tags the rows one consumer transaction inserted, so its rollup
 -- statements count exactly those rows; it is cleared before the commit.
+-- 0005 turns `clicks` into a view; re-applying this file to such a
+-- database (tests/schema.test.mjs) recreates the old table, which 0005
+-- converts and drops again.
+DROP VIEW IF EXISTS clicks;
 CREATE TABLE IF NOT EXISTS clicks (
   id            TEXT PRIMARY KEY,
   link_id       TEXT NOT NULL,

@@ -58,7 +58,7 @@
 //   COST_CLICKS=300 node scripts/bench-cost.mjs --designs today=build
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { startWorker } from "../tests/helpers.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -79,11 +79,22 @@ const CONCURRENCY = Number(env.COST_CONCURRENCY ?? 64);
 const BOT_SHARE = Number(env.COST_BOTS ?? 0.05);
 const SEED = Number(env.COST_SEED ?? 13);
 const SHAPES = (env.COST_SHAPES ?? "busy,sparse").split(",").map((s) => s.trim()).filter(Boolean);
+// The aggregator keeps its production group commit (15 s); its D1 flush
+// runs every COST_FLUSH_SECONDS (default 120) instead of hourly so that a
+// run ends with its clicks in D1: a run of 3,000 clicks flushes once or
+// twice, where production flushes an hour of clicks at once, so the
+// per-flush rows (one click_count row per link touched) weigh more here
+// than in production (the conservative side).
+const AGGREGATOR_VARS = { ANALYTICS_COMMIT_MS: "15000", ANALYTICS_FLUSH_SECONDS: String(env.COST_FLUSH_SECONDS ?? 120) };
 const DESIGNS = (argDesigns ?? env.COST_DESIGNS ?? "today=build").split(",").map((d) => {
   const [label, rest = "build"] = d.split("=", 2).length === 2 ? [d.slice(0, d.indexOf("=")), d.slice(d.indexOf("=") + 1)] : [d, "build"];
   const [dir, varList = ""] = rest.split(":");
   const vars = Object.fromEntries(varList.split(";").filter(Boolean).map((kv) => kv.split("=")));
-  return { label, dir: path.resolve(root, dir), vars };
+  const abs = path.resolve(root, dir);
+  // The design's own schema: migrations/ next to its build directory.
+  const migrations = existsSync(path.join(abs, "..", "migrations")) ? path.join(abs, "..", "migrations") : undefined;
+  const hasAggregator = existsSync(path.join(abs, "index.js")) && readFileSync(path.join(abs, "index.js"), "utf8").includes("ClickAggregator");
+  return { label, dir: abs, vars: { ...AGGREGATOR_VARS, ...vars }, migrations, hasAggregator };
 });
 const CLICK_BATCH_MS = 20; // the redirect's default flush window
 
@@ -104,6 +115,7 @@ export const PRICES = {
   queueOperation: 0.4 / 1e6, // per 64 KB written, read or deleted, beyond 1M/month
   doRequest: 0.15 / 1e6, // beyond 1M/month; plus duration $12.50/M GB-s (not measured here)
   doRowWritten: 1.0 / 1e6, // SQLite-backed DO storage, same as D1
+  doRowRead: 0.001 / 1e6,
   kvRead: 0.5 / 1e6, // beyond 10M/month
   kvWrite: 5.0 / 1e6, // beyond 1M/month
   aeDataPoint: 0.25 / 1e6, // beyond 10M/month
@@ -116,6 +128,7 @@ export const FREE = {
   kvReads: { perDay: 100_000, name: "KV reads (100,000/day)" },
   kvWrites: { perDay: 1_000, name: "KV writes (1,000/day)" },
   doRequests: { perDay: 100_000, name: "Durable Object requests (100,000/day)" },
+  doRowsWritten: { perDay: 100_000, name: "Durable Object rows written (100,000/day)" },
   aeDataPoints: { perDay: 100_000, name: "Analytics Engine data points (100,000/day)" },
 };
 // The webhook sweep cron (`* * * * *` in wrangler.toml) spends 1,440
@@ -128,9 +141,10 @@ const RETENTION_DAYS = 90; // CLICK_RETENTION_DAYS default
 // The metering entry module. It imports the build's own entry (index.js) and
 // calls it with wrapped bindings; /__meter answers the counters.
 const METER_JS = String.raw`
-import Inner from "./index.js";
+import Inner, * as All from "./index.js";
 
 const M = {};
+const CURSORS = [];
 function reset() {
   M.invocations = { fetch: 0, queue: 0, scheduled: 0 };
   M.kv = { reads: 0, writes: 0, deletes: 0, lists: 0 };
@@ -139,9 +153,14 @@ function reset() {
     fetch: { statements: 0, rowsRead: 0, rowsWritten: 0, noMeta: 0 },
     queue: { statements: 0, rowsRead: 0, rowsWritten: 0, noMeta: 0 },
     scheduled: { statements: 0, rowsRead: 0, rowsWritten: 0, noMeta: 0 },
+    do: { statements: 0, rowsRead: 0, rowsWritten: 0, noMeta: 0 },
     bySql: {},
   };
-  M.durableObjects = { requests: 0 };
+  // requests: calls to a stub (fetch); alarms: alarm invocations (billed
+  // as requests too); sql: the objects' own SQLite statements and rows
+  // (from each cursor's rowsRead / rowsWritten, read when metered).
+  M.durableObjects = { requests: 0, alarms: 0, setAlarms: 0, sql: { statements: 0, rowsRead: 0, rowsWritten: 0 } };
+  CURSORS.length = 0;
   M.analyticsEngine = { dataPoints: 0 };
 }
 reset();
@@ -226,6 +245,7 @@ function wrapEnv(env, kind) {
     else if (ctor === "KvNamespace") out[k] = wrapKv(v);
     else if (ctor === "DurableObjectNamespace") out[k] = new Proxy(v, { get(t, p) {
       const f = Reflect.get(t, p);
+      if (p === "constructor") return f;
       if (p !== "get") return typeof f === "function" ? f.bind(t) : f;
       return (...a) => new Proxy(t.get(...a), { get(s, q) {
         const g = Reflect.get(s, q);
@@ -237,6 +257,38 @@ function wrapEnv(env, kind) {
   }
   return out;
 }
+// The object's state with its SQL storage metered: every cursor is kept and
+// its rows read / written summed when the meter is read (a cursor counts
+// rows as it is consumed).
+function bindAll(t, f) { return typeof f === "function" ? f.bind(t) : f; }
+function wrapState(state) {
+  const sql = (real) => new Proxy(real, { get(t, p) {
+    if (p !== "exec") return bindAll(t, Reflect.get(t, p));
+    return (...a) => { const c = t.exec(...a); M.durableObjects.sql.statements += 1; CURSORS.push(c); return c; };
+  } });
+  const storage = (real) => new Proxy(real, { get(t, p) {
+    if (p === "sql") return sql(t.sql);
+    // setAlarm is billed as a row written.
+    if (p === "setAlarm") return (...a) => { M.durableObjects.sql.rowsWritten += 0; M.durableObjects.setAlarms += 1; return t.setAlarm(...a); };
+    return bindAll(t, Reflect.get(t, p));
+  } });
+  return new Proxy(state, { get(t, p) {
+    if (p === "storage") return storage(t.storage);
+    return bindAll(t, Reflect.get(t, p));
+  } });
+}
+function doSqlTotals() {
+  let r = 0, w = 0;
+  for (const c of CURSORS) { r += c.rowsRead ?? 0; w += c.rowsWritten ?? 0; }
+  M.durableObjects.sql.rowsRead = r;
+  M.durableObjects.sql.rowsWritten = w;
+}
+export class ClickAggregator {
+  constructor(state, env) { this.inner = new All.ClickAggregator(wrapState(state), wrapEnv(env, "do")); }
+  fetch(req) { return this.inner.fetch(req); }
+  alarm(info) { M.durableObjects.alarms += 1; return this.inner.alarm(info); }
+}
+
 function invoke(method, arg, env, ctx, kind) {
   const wenv = wrapEnv(env, kind);
   if (typeof Inner === "function") return new Inner(ctx, wenv)[method](arg);
@@ -246,7 +298,7 @@ function invoke(method, arg, env, ctx, kind) {
 export default {
   async fetch(request, env, ctx) {
     const u = new URL(request.url);
-    if (u.pathname === "/__meter") return Response.json(M);
+    if (u.pathname === "/__meter") { doSqlTotals(); return Response.json(M); }
     if (u.pathname === "/__meter/reset") { reset(); return new Response("reset"); }
     M.invocations.fetch += 1;
     return invoke("fetch", request, env, ctx, "fetch");
@@ -395,10 +447,12 @@ async function dbSize(w) {
 // SUM(length(column)) over every column, an estimate of the row bytes
 // without SQLite's per-row and per-page overhead and without indexes (the
 // file growth from `size_after` includes both).
-const ANALYTICS_TABLES = ["clicks", "click_visitors", "click_rollup_hour", "click_rollup_day"];
+const ANALYTICS_TABLES = ["clicks", "click_visitors", "click_rollup_hour", "click_rollup_day", "click_hours", "analytics_flush"];
 async function tableBytes(w) {
   const out = {};
-  for (const t of ANALYTICS_TABLES) {
+  const { results } = await w.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+  const have = new Set(results.map((r) => r.name));
+  for (const t of ANALYTICS_TABLES.filter((t) => have.has(t))) {
     const cols = (await w.db.prepare(`PRAGMA table_info(${t})`).all()).results.map((c) => c.name);
     const sum = cols.map((c) => `COALESCE(length("${c}"), 0)`).join(" + ");
     const r = await w.db.prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(${sum}), 0) AS bytes FROM ${t}`).first();
@@ -416,6 +470,7 @@ async function runShape(design, shape) {
   };
   const w = await startWorker({
     vars,
+    migrations: design.migrations,
     configure: (main) => {
       const dir = design.dir;
       const modules = [
@@ -423,6 +478,8 @@ async function runShape(design, shape) {
         ...main.modules.map((m) => ({ ...m, path: path.join(dir, path.basename(m.path)) })),
       ];
       const out = { modules, modulesRoot: dir };
+      // A build from before the click aggregator has no such class.
+      if (!design.hasAggregator) out.durableObjects = {};
       if (shape === "trickle") {
         out.queueConsumers = { ...main.queueConsumers, "edgelink-events": { maxBatchSize: 1, maxBatchTimeout: 1, maxRetries: 3 } };
       }
@@ -474,15 +531,17 @@ async function runShape(design, shape) {
     }
     const sendMs = performance.now() - t0;
 
-    // Drain: every sent message delivered and acknowledged, then quiet.
+    // Drain: every sent message delivered and acknowledged, and every
+    // human click counted in D1 (the aggregator's flush), then quiet.
     let m;
-    const end = Date.now() + 120_000;
+    const end = Date.now() + 240_000;
+    const countedNow = async () => (await w.db.prepare("SELECT COALESCE(SUM(click_count), 0) AS n FROM links").first()).n;
     for (;;) {
       m = await meter(w);
       const q = m.queue;
-      if (q.messagesSent > 0 && q.acked >= q.messagesSent) break;
-      if (Date.now() > end) throw new Error(`drain timed out: ${JSON.stringify(q)}`);
-      await sleep(200);
+      if (q.acked >= q.messagesSent && (await countedNow()) >= humans) break;
+      if (Date.now() > end) throw new Error(`drain timed out: ${JSON.stringify(q)}, counted ${await countedNow()} of ${humans}`);
+      await sleep(500);
     }
     await sleep(1500);
     m = await meter(w);
@@ -503,14 +562,18 @@ function units(r) {
   const { m, clicks } = r;
   const q = m.queue;
   const d1 = m.d1;
-  const rowsWritten = d1.fetch.rowsWritten + d1.queue.rowsWritten + d1.scheduled.rowsWritten;
-  const rowsRead = d1.fetch.rowsRead + d1.queue.rowsRead + d1.scheduled.rowsRead;
+  const b = (k) => d1[k] ?? { rowsRead: 0, rowsWritten: 0 };
+  const rowsWritten = b("fetch").rowsWritten + b("queue").rowsWritten + b("scheduled").rowsWritten + b("do").rowsWritten;
+  const rowsRead = b("fetch").rowsRead + b("queue").rowsRead + b("scheduled").rowsRead + b("do").rowsRead;
+  const dos = m.durableObjects;
   const bytes = r.sizeAfter != null && r.sizeBefore != null ? r.sizeAfter - r.sizeBefore : null;
   return {
     workersRequests: (m.invocations.fetch + m.invocations.queue + m.invocations.scheduled) / clicks,
     redirectRequests: m.invocations.fetch / clicks,
     consumerRequests: m.invocations.queue / clicks,
-    doRequests: m.durableObjects.requests / clicks,
+    doRequests: (dos.requests + (dos.alarms ?? 0)) / clicks,
+    doRowsWritten: ((dos.sql?.rowsWritten ?? 0) + (dos.setAlarms ?? 0)) / clicks,
+    doRowsRead: (dos.sql?.rowsRead ?? 0) / clicks,
     kvReads: m.kv.reads / clicks,
     kvWrites: (m.kv.writes + m.kv.deletes) / clicks,
     queueMessages: q.messagesSent / clicks,
@@ -534,7 +597,7 @@ function dollarsPerMillion(u) {
     queue: u.queueOps * P.queueOperation,
     d1Written: u.d1RowsWritten * P.d1RowWritten,
     d1Read: u.d1RowsRead * P.d1RowRead,
-    durableObjects: u.doRequests * P.doRequest,
+    durableObjects: u.doRequests * P.doRequest + u.doRowsWritten * P.doRowWritten + u.doRowsRead * P.doRowRead,
     analyticsEngine: u.aeDataPoints * P.aeDataPoint,
   };
   const m = (x) => x * 1e6;
@@ -556,6 +619,7 @@ function freePlan(u) {
     ["kvReads", u.kvReads, 0],
     ["kvWrites", u.kvWrites, 0],
     ["doRequests", u.doRequests, 0],
+    ["doRowsWritten", u.doRowsWritten, 0],
     ["aeDataPoints", u.aeDataPoints, 0],
   ];
   const caps = rows
@@ -578,11 +642,12 @@ function printTable(results) {
   const head = ["per click", ...cols.map((c) => `${c.r.design} · ${c.r.shape}`)];
   const rows = [
     ["Workers requests (redirect + consumer)", (c) => `${fmt(c.u.workersRequests, 3)} (${fmt(c.u.redirectRequests, 0)} + ${fmt(c.u.consumerRequests, 3)})`],
-    ["Durable Object requests", (c) => fmt(c.u.doRequests, 2)],
+    ["Durable Object requests (calls + alarms)", (c) => fmt(c.u.doRequests, 3)],
+    ["Durable Object SQLite rows written / read", (c) => `${fmt(c.u.doRowsWritten, 3)} / ${fmt(c.u.doRowsRead, 2)}`],
     ["KV reads", (c) => fmt(c.u.kvReads, 3)],
     ["Queue messages (sendBatch calls)", (c) => `${fmt(c.u.queueMessages, 2)} (${fmt(c.u.queueSendCalls, 3)})`],
     ["Queue operations (write+read+delete)", (c) => fmt(c.u.queueOps, 2)],
-    ["D1 rows written", (c) => fmt(c.u.d1RowsWritten, 1)],
+    ["D1 rows written", (c) => fmt(c.u.d1RowsWritten, c.u.d1RowsWritten < 1 ? 3 : 1)],
     ["D1 rows read", (c) => fmt(c.u.d1RowsRead, 1)],
     ["Analytics Engine data points", (c) => fmt(c.u.aeDataPoints, 2)],
     ["bytes stored per retained click", (c) => int(c.u.bytesPerRetainedClick)],
@@ -606,7 +671,8 @@ function printDetails(cols) {
       `counted ${r.counted}, raw rows ${r.stored}; consumer: ${r.m.invocations.queue} batches of ${fmt(u.msgsPerConsumerBatch, 1)} messages, ` +
       `${q.retried} retried, ${q.consumerErrors} failed runs; ${fmt(u.bytesPerMessage, 0)} B per message; ` +
       `D1 ${r.sizeBefore ?? "?"} → ${r.sizeAfter ?? "?"} bytes; D1 statements without meta: ${r.m.d1.queue.noMeta + r.m.d1.fetch.noMeta}; ` +
-      `D1 from the redirect: ${r.m.d1.fetch.rowsWritten} rows written, ${r.m.d1.fetch.rowsRead} read`);
+      `D1 from the redirect: ${r.m.d1.fetch.rowsWritten} rows written, ${r.m.d1.fetch.rowsRead} read; ` +
+      `DO: ${r.m.durableObjects.requests} calls, ${r.m.durableObjects.alarms ?? 0} alarms, ${r.m.durableObjects.sql?.statements ?? 0} SQL statements`);
     const top = Object.entries(r.m.d1.bySql).sort((a, b) => b[1].rowsWritten - a[1].rowsWritten || b[1].rowsRead - a[1].rowsRead);
     console.log("    D1 per click, by statement (rows written / rows read):");
     for (const [sql, s] of top) {

@@ -71,17 +71,19 @@ if [ "${BENCH_PROFILE:-0}" = "1" ]; then
   node scripts/bench-redirect.mjs --profile
 fi
 
-if [ -f scripts/bench-analytics.mjs ]; then
+# scripts/bench-analytics.mjs seeds the per-click tables of the design
+# before the click aggregator (#13) and is not ported to the hour blocks
+# yet: BENCH_ANALYTICS=1 runs it anyway (against that schema it fails).
+if [ "${BENCH_ANALYTICS:-0}" = 1 ]; then
   echo
   echo "==> analytics benchmark"
   node scripts/bench-analytics.mjs
 fi
 
-if [ -f scripts/bench-cost.mjs ]; then
-  echo
-  echo "==> cost per click (Miniflare, billed units counted around the real bindings)"
-  node scripts/bench-cost.mjs
-fi
+echo
+echo "==> cost per click, before and after the click aggregator (Miniflare, billed units counted around the real bindings)"
+bash scripts/build-before.sh
+node scripts/bench-cost.mjs --designs "${COST_DESIGNS:-before=.bench/before/build,aggregator=build}"
 
 echo
 echo "bench done in $((SECONDS - START)) s"

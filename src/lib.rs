@@ -6,12 +6,15 @@ use worker::{
     event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
+mod aggregator;
 mod analytics;
 mod api;
 mod auth;
 mod blocklist;
 mod clock;
 mod config;
+#[cfg(feature = "test-hooks")]
+mod faults;
 mod http;
 mod imports;
 mod jobs;
@@ -25,6 +28,7 @@ mod store;
 mod views;
 mod webhooks;
 
+pub use aggregator::ClickAggregator;
 use http::Ctx;
 
 #[event(start)]

@@ -1,8 +1,9 @@
 //! `GET /{slug}`: the redirect hot path. Validates the slug before any
 //! I/O, reads one KV record (or the in-isolate hot-link cache), lets
 //! `edgelink_core::redirect::decide` answer, and hands the click event to
-//! the Queue through `wait_until` so the visitor never waits for it
-//! (clicks of concurrent requests share one `sendBatch`).
+//! the click aggregator (the Queue as its fallback) through `wait_until`
+//! so the visitor never waits for it (clicks of concurrent requests share
+//! one call).
 //! It never touches D1 (only the password form's POST does, to limit
 //! guesses).
 
@@ -19,33 +20,75 @@ use worker::worker_sys::ext::RequestExt;
 use worker::worker_sys::web_sys;
 use worker::{Cf, Context, Env, Headers, Method, Request, Response};
 
+use crate::aggregator;
 use crate::http::random_bytes;
 use crate::store::{ratelimit, records};
 
 /// Password guesses per link, visitor and minute.
 const PASSWORD_ATTEMPTS_PER_MINUTE: i64 = 10;
 
-/// A Queue `sendBatch` takes at most 100 messages.
+/// A Queue `sendBatch` takes at most 100 messages (and a flush's call
+/// to the aggregator as many clicks).
 const CLICK_BATCH_MAX: usize = 100;
 
 thread_local! {
     static MISSING_QUEUE_LOGGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// Click events of this isolate not yet handed to the Queue.
-    static PENDING_CLICKS: RefCell<Vec<QueueMessage>> = const { RefCell::new(Vec::new()) };
+    /// Click events of this isolate not yet handed on.
+    static PENDING_CLICKS: RefCell<Vec<ClickEvent>> = const { RefCell::new(Vec::new()) };
 }
 
-fn take_pending() -> Vec<QueueMessage> {
+fn take_pending() -> Vec<ClickEvent> {
     PENDING_CLICKS.with(|p| std::mem::take(&mut *p.borrow_mut()))
 }
 
-/// Queues a click without making the visitor wait, coalescing the clicks
+/// Hands a click on without making the visitor wait, coalescing the clicks
 /// of concurrent requests: the request whose click finds the buffer empty
 /// sends, from its own `wait_until`, everything buffered `flush_ms` later
 /// (a click that fills a batch sends it at once). Only plain Rust data is
 /// shared between requests; each send runs in the context of the request
 /// that makes it. Every buffered click has a flush scheduled after it, so
 /// none is stranded; `flush_ms = 0` sends each click on its own.
-fn queue_click(env: &Env, wctx: &Context, event: ClickEvent, flush_ms: u64) {
+///
+/// With the click aggregator bound (src/aggregator.rs), bots are dropped
+/// here (never counted) and a flush is one call to the aggregator, the
+/// Queue only its fallback; without it, every click goes to the Queue.
+fn queue_click(env: &Env, wctx: &Context, event: ClickEvent, flush_ms: u64, shards: u32) {
+    let direct = aggregator::available(env);
+    if direct && event.bot {
+        return;
+    }
+    if flush_ms == 0 {
+        wctx.wait_until(deliver(env.clone(), vec![event], direct, shards));
+        return;
+    }
+    let (first, full) = PENDING_CLICKS.with(|p| {
+        let mut p = p.borrow_mut();
+        p.push(event);
+        (p.len() == 1, p.len() >= CLICK_BATCH_MAX)
+    });
+    if full {
+        wctx.wait_until(deliver(env.clone(), take_pending(), direct, shards));
+    } else if first {
+        let env = env.clone();
+        wctx.wait_until(async move {
+            worker::Delay::from(std::time::Duration::from_millis(flush_ms)).await;
+            deliver(env, take_pending(), direct, shards).await;
+        });
+    }
+}
+
+/// One flush of buffered clicks: to the aggregator, else to the Queue.
+async fn deliver(env: Env, batch: Vec<ClickEvent>, direct: bool, shards: u32) {
+    if batch.is_empty() {
+        return;
+    }
+    let n = batch.len();
+    if direct {
+        match aggregator::record(&env, shards, &batch).await {
+            Ok(()) => return,
+            Err(e) => worker::console_error!("{n} clicks not recorded, queued instead: {e:?}"),
+        }
+    }
     let Ok(queue) = env.queue("EVENTS") else {
         // Once per isolate: a deployment without the binding would
         // otherwise log on every redirect.
@@ -54,31 +97,9 @@ fn queue_click(env: &Env, wctx: &Context, event: ClickEvent, flush_ms: u64) {
         }
         return;
     };
-    let send = |batch: Vec<QueueMessage>| async move {
-        if batch.is_empty() {
-            return;
-        }
-        let n = batch.len();
-        if let Err(e) = queue.send_batch(batch).await {
-            worker::console_error!("{n} click events not queued: {e:?}");
-        }
-    };
-    if flush_ms == 0 {
-        wctx.wait_until(send(vec![QueueMessage::Click(event)]));
-        return;
-    }
-    let (first, full) = PENDING_CLICKS.with(|p| {
-        let mut p = p.borrow_mut();
-        p.push(QueueMessage::Click(event));
-        (p.len() == 1, p.len() >= CLICK_BATCH_MAX)
-    });
-    if full {
-        wctx.wait_until(send(take_pending()));
-    } else if first {
-        wctx.wait_until(async move {
-            worker::Delay::from(std::time::Duration::from_millis(flush_ms)).await;
-            send(take_pending()).await;
-        });
+    let messages: Vec<QueueMessage> = batch.into_iter().map(QueueMessage::Click).collect();
+    if let Err(e) = queue.send_batch(messages).await {
+        worker::console_error!("{n} click events not queued: {e:?}");
     }
 }
 
@@ -213,7 +234,7 @@ pub async fn handle(
             scene: record.webhook_scene.clone(),
             variant,
         };
-        queue_click(&env, &wctx, event, cfg.click_batch_ms);
+        queue_click(&env, &wctx, event, cfg.click_batch_ms, cfg.analytics_shards);
     }
 
     let mut r = Response::empty()?.with_status(302);

@@ -25,6 +25,11 @@ const TEST_VARS = {
   HOT_CACHE_TTL_SECONDS: "0",
   ADMIN_TOKEN,
   VISITOR_HASH_SECRET: "test-visitor-secret",
+  // The click aggregator commits each call at once and flushes to D1
+  // every second, so tests that read D1 right after clicks see them
+  // (docs/SCALE.md §4).
+  ANALYTICS_COMMIT_MS: "0",
+  ANALYTICS_FLUSH_SECONDS: "1",
 };
 
 /**
@@ -52,9 +57,8 @@ export function workerOptions({ build = TEST_BUILD, vars = {}, queueConsumers = 
   return out;
 }
 
-/** The SQL statements of migrations/, in order (as wrangler applies them). */
-export function migrationStatements() {
-  const dir = path.join(root, "migrations");
+/** The SQL statements of migrations/ (or `dir`), in order (as wrangler applies them). */
+export function migrationStatements(dir = path.join(root, "migrations")) {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort()
@@ -62,11 +66,11 @@ export function migrationStatements() {
 }
 
 /**
- * Applies migrations/ to a D1 binding and records them as wrangler does:
- * each one once, skipping those `d1_migrations` lists (`upTo`: stop after
- * that file).
+ * Applies migrations/ (or `dir`) to a D1 binding and records them as
+ * wrangler does: each one once, skipping those `d1_migrations` lists
+ * (`upTo`: stop after that file).
  */
-export async function applyMigrations(db, { upTo } = {}) {
+export async function applyMigrations(db, { upTo, dir } = {}) {
   await db
     .prepare(
       "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
@@ -74,7 +78,7 @@ export async function applyMigrations(db, { upTo } = {}) {
     .run();
   const { results } = await db.prepare("SELECT name FROM d1_migrations").all();
   const applied = new Set(results.map((r) => r.name));
-  for (const m of migrationStatements()) {
+  for (const m of migrationStatements(dir)) {
     if (upTo && m.name > upTo) break;
     if (applied.has(m.name)) continue;
     for (const stmt of m.statements) await db.prepare(stmt).run();
@@ -96,13 +100,17 @@ export async function applyMigrations(db, { upTo } = {}) {
  *
  * `configure(main)` may return changed options for the main worker before
  * Miniflare starts (the cost benchmark puts a metering entry module in front
- * of the build and points at another build directory with it).
+ * of the build and points at another build directory with it);
+ * `migrations` applies another migrations/ directory (an older build's).
  */
-export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, build, assets, configure } = {}) {
+export async function startWorker({ vars = {}, country = "US", queueConsumer = true, spy = false, port, build, assets, configure, migrations } = {}) {
   const main = workerOptions({ vars, build });
   let assetsDir;
   if (assets && main.assets) main.assets = { ...main.assets, directory: (assetsDir = snapshot(path.resolve(root, assets))) };
   if (!queueConsumer || spy) delete main.queueConsumers[main.queueProducers.EVENTS.queueName];
+  // The spy sees what the redirect queues: without the click aggregator
+  // binding every click goes to the Queue, as before the aggregator.
+  if (spy) delete main.durableObjects;
   if (configure) Object.assign(main, configure(main));
   const spyWorker = {
     name: "spy",
@@ -121,7 +129,7 @@ export async function startWorker({ vars = {}, country = "US", queueConsumer = t
   );
   const url = await mf.ready;
   const db = await mf.getD1Database("DB");
-  await applyMigrations(db);
+  await applyMigrations(db, { dir: migrations });
   const w = new TestWorker(mf, db, await mf.getKVNamespace("LINKS"));
   if (spy) w.spyKv = await mf.getKVNamespace("SPY", "spy");
   w.url = url;

@@ -50,6 +50,15 @@ pub struct Config {
     pub click_retention_days: i64,
     /// `CLICK_BATCH_MS` (0..=1000, default 20).
     pub click_batch_ms: u64,
+    /// `ANALYTICS_SHARDS` (1..=64, default 1): click aggregator objects;
+    /// a link's analytics live in shard `fnv1a(link) % shards`.
+    pub analytics_shards: u32,
+    /// `ANALYTICS_COMMIT_MS` (0..=15000, default 15000): how long the
+    /// aggregator gathers clicks into one group commit (0: each call).
+    pub analytics_commit_ms: u64,
+    /// `ANALYTICS_FLUSH_SECONDS` (1..=3600, default 3600): how often the
+    /// aggregator writes its commits to D1.
+    pub analytics_flush_seconds: i64,
     /// `DOH_RESOLVER_URL` (default Cloudflare's JSON API).
     pub doh_resolver_url: String,
     /// `WEBHOOK_ALLOW_PRIVATE_TARGETS` (`true` only in local development).
@@ -118,6 +127,9 @@ impl Config {
                 0,
                 MAX_CLICK_BATCH_MS as i64,
             ) as u64,
+            analytics_shards: int("ANALYTICS_SHARDS", 1, 1, 64) as u32,
+            analytics_commit_ms: int("ANALYTICS_COMMIT_MS", 15_000, 0, 15_000) as u64,
+            analytics_flush_seconds: int("ANALYTICS_FLUSH_SECONDS", 3_600, 1, 3_600),
             doh_resolver_url: get("DOH_RESOLVER_URL")
                 .unwrap_or_else(|| crate::domains::DEFAULT_RESOLVER.into()),
             webhook_allow_private_targets: get("WEBHOOK_ALLOW_PRIVATE_TARGETS").as_deref()
@@ -190,6 +202,14 @@ mod tests {
         assert_eq!(c.hot_cache_ttl_ms, 5000);
         assert_eq!(c.click_retention_days, 90);
         assert_eq!(c.click_batch_ms, 20);
+        assert_eq!(
+            (
+                c.analytics_shards,
+                c.analytics_commit_ms,
+                c.analytics_flush_seconds
+            ),
+            (1, 15_000, 3_600)
+        );
         assert_eq!(c.doh_resolver_url, crate::domains::DEFAULT_RESOLVER);
         assert!(!c.webhook_allow_private_targets);
         assert_eq!(c.webhook_retry_schedule, vec![5, 30, 120, 600]);

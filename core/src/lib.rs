@@ -3,6 +3,7 @@
 //! Nothing here depends on `worker` or JS: time and randomness come in as
 //! arguments, so every rule unit-tests natively with `cargo test`.
 
+pub mod aggregate;
 pub mod blocklist;
 pub mod config;
 pub mod country;

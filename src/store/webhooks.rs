@@ -195,15 +195,14 @@ pub async fn queue_event(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// For the analytics transaction: deliveries for click events, only for
-/// clicks this transaction inserted (`clicks.batch_id = ?2`). `?1` is a
-/// JSON array of `{"id", "click", "event", "payload"}`; the link (as it is
-/// now) is added to each payload as `data.link`, its short URL with scheme
-/// `?3`.
+/// For the click aggregator's commit: deliveries for the click events of
+/// the clicks it just counted. `?1` is a JSON array of `{"id", "link",
+/// "event", "payload"}`; the link (as it is now) is added to each payload
+/// as `data.link`, its short URL with scheme `?2`. `UNIQUE (webhook_id,
+/// event_id)` makes a retried call harmless.
 pub fn queue_click_events_stmt(
     db: &D1Database,
     events_json: &str,
-    batch_tag: &str,
     scheme: &str,
     now: i64,
 ) -> ApiResult<D1PreparedStatement> {
@@ -215,16 +214,15 @@ pub fn queue_click_events_stmt(
            json_extract(j.value, '$.event'), json_extract(j.value, '$.id'), \
            json_set(json_extract(j.value, '$.payload'), '$.data.link', json_object( \
              'id', l.id, 'domain', l.domain, 'slug', l.slug, \
-             'shortUrl', ?3 || '://' || l.domain || '/' || l.slug, \
+             'shortUrl', ?2 || '://' || l.domain || '/' || l.slug, \
              'destinationUrl', l.destination_url)), \
-           'pending', 0, ?4, ?4 \
+           'pending', 0, ?3, ?3 \
          FROM json_each(?1) j \
-         JOIN clicks c ON c.id = json_extract(j.value, '$.click') AND c.batch_id = ?2 \
-         JOIN links l ON l.id = c.link_id \
-         JOIN webhooks w ON w.workspace_id = c.workspace_id AND w.is_active = 1 \
+         JOIN links l ON l.id = json_extract(j.value, '$.link') \
+         JOIN webhooks w ON w.workspace_id = l.workspace_id AND w.is_active = 1 \
            AND EXISTS (SELECT 1 FROM json_each(w.events) e \
              WHERE e.value IN (json_extract(j.value, '$.event'), '*'))",
-        &[text(events_json), text(batch_tag), text(scheme), int(now)],
+        &[text(events_json), text(scheme), int(now)],
     )
 }
 

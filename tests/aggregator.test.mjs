@@ -1,0 +1,260 @@
+// The click aggregator (src/aggregator.rs, docs/SCALE.md): exactly-once
+// under redelivery and over both paths (the object, the Queue), failure of
+// the first path, object restarts around the D1 flush, late clicks for a
+// flushed hour, click limits at the commit, and stats that include
+// committed clicks D1 does not hold yet.
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { startWorker } from "./helpers.mjs";
+
+const DOMAIN = "localhost:8787";
+const HOUR = 3_600_000;
+const BEFORE_COMMIT = "fault-before-commit.test";
+const AFTER_COMMIT = "fault-after-commit.test";
+const ABORT_BEFORE_FLUSH = "evt_abort_before_flush";
+const ABORT_AFTER_FLUSH = "evt_abort_after_flush";
+const UA =
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+
+let seq = 0;
+
+/** A click event as the redirect sends it. */
+function click(link, o = {}) {
+  seq += 1;
+  return {
+    type: "click",
+    id: o.id ?? `evt_agg_${seq}_${Math.random().toString(36).slice(2)}`,
+    link_id: link.id,
+    workspace_id: link.workspaceId,
+    ts: o.ts ?? Date.now(),
+    country: o.country ?? "US",
+    device: "desktop",
+    os: "macos",
+    browser: "chrome",
+    referrer: o.referrer ?? null,
+    bot: false,
+    visitor: o.visitor ?? `v_${seq}`,
+    qr: false,
+    webhook: false,
+    scene: "",
+  };
+}
+
+async function waitFor(what, fn, timeoutMs = 20_000) {
+  const start = Date.now();
+  let last;
+  while (Date.now() - start < timeoutMs) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** A worker, a workspace and helpers around them. */
+async function setup(vars) {
+  const w = await startWorker({ vars });
+  const { key } = await w.workspace("Aggregated", "business");
+  const producer = await w.mf.getQueueProducer("EVENTS");
+  const ns = await w.mf.getDurableObjectNamespace("CLICKS");
+  const h = {
+    w,
+    key,
+    async link(body = {}) {
+      const r = await w.api("POST", "/api/v1/links", { key, body: { destinationUrl: "https://example.com/a", ...body } });
+      assert.equal(r.status, 201, r.text);
+      const row = await w.db.prepare("SELECT workspace_id FROM links WHERE id = ?1").bind(r.body.data.id).first();
+      return { ...r.body.data, workspaceId: row.workspace_id };
+    },
+    /** Straight to the object (one shard: clicks-0), as the redirect calls it. */
+    async record(...clicks) {
+      const stub = ns.get(ns.idFromName("clicks-0"));
+      const res = await stub.fetch("https://aggregator/record?shard=0", { method: "POST", body: JSON.stringify(clicks) });
+      return res.status;
+    },
+    async queue(...clicks) {
+      await producer.sendBatch(clicks.map((body) => ({ body })));
+    },
+    async count(id) {
+      return (await w.db.prepare("SELECT click_count AS n FROM links WHERE id = ?1").bind(id).first()).n;
+    },
+    async drained(id, n) {
+      await waitFor(`click_count ${n}`, async () => (await h.count(id)) === n);
+    },
+    async rows(id) {
+      return (await w.db.prepare("SELECT COUNT(*) AS n FROM clicks WHERE link_id = ?1").bind(id).first()).n;
+    },
+    async stats(id, q = "") {
+      const r = await w.api("GET", `/api/v1/links/${id}/stats${q}`, { key });
+      assert.equal(r.status, 200, r.text);
+      return r.body.data;
+    },
+    async csvRows(id) {
+      const res = await w.fetch(`/api/v1/links/${id}/clicks.csv`, { headers: { Authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 200);
+      return (await res.text()).split("\r\n").filter(Boolean).length - 1;
+    },
+    visit(slug, referer) {
+      return w.fetch(`/${slug}`, { headers: { "User-Agent": UA, "CF-Connecting-IP": "203.0.113.9", Referer: referer } });
+    },
+  };
+  return h;
+}
+
+describe("flushing every second", () => {
+  let h;
+  before(async () => {
+    h = await setup({
+      ANALYTICS_FAIL_BEFORE_COMMIT_EVENT_ID: BEFORE_COMMIT,
+      ANALYTICS_FAIL_AFTER_COMMIT_EVENT_ID: AFTER_COMMIT,
+      ANALYTICS_ABORT_BEFORE_FLUSH_EVENT_ID: ABORT_BEFORE_FLUSH,
+      ANALYTICS_ABORT_AFTER_FLUSH_EVENT_ID: ABORT_AFTER_FLUSH,
+    });
+  });
+  after(() => h?.w.close());
+
+  test("the same clicks through the object twice, then through the Queue: counted once", async () => {
+    const link = await h.link();
+    const a = click(link, { visitor: "r1" });
+    const b = click(link, { visitor: "r2" });
+    assert.equal(await h.record(a, b), 200);
+    assert.equal(await h.record(a, b, a), 200);
+    await h.drained(link.id, 2);
+    // The Queue path (a fallback that raced a successful call), and a
+    // message redelivered after the consumer forwarded it.
+    const sentinel = await h.link();
+    await h.queue(a, b);
+    await h.queue(a, click(sentinel));
+    await h.drained(sentinel.id, 1);
+    assert.equal(await h.count(link.id), 2);
+    assert.equal(await h.rows(link.id), 2);
+    const s = await h.stats(link.id);
+    assert.equal(s.totalClicks, 2);
+    assert.equal(s.uniqueVisitors, 2);
+    assert.equal(await h.csvRows(link.id), 2);
+  });
+
+  test("the object fails before its commit: the redirect's click arrives by the Queue, counted once", async () => {
+    const link = await h.link({ slug: "agg-before" });
+    assert.equal((await h.visit("agg-before", `https://${BEFORE_COMMIT}/x`)).status, 302);
+    await h.drained(link.id, 1);
+    assert.equal(await h.w.kv.get(`test:fault:before-commit:${BEFORE_COMMIT}`), "1", "the fault fired");
+    assert.equal(await h.rows(link.id), 1);
+    const s = await h.stats(link.id);
+    assert.equal(s.totalClicks, 1);
+    assert.deepEqual(s.byReferrer, [{ referrer: BEFORE_COMMIT, clicks: 1 }]);
+  });
+
+  test("the object fails after its commit: the Queue brings the click again, counted once", async () => {
+    const link = await h.link({ slug: "agg-after" });
+    const sentinel = await h.link({ slug: "agg-after-sentinel" });
+    assert.equal((await h.visit("agg-after", `https://${AFTER_COMMIT}/x`)).status, 302);
+    await h.drained(link.id, 1);
+    await waitFor("the fault", async () => (await h.w.kv.get(`test:fault:after-commit:${AFTER_COMMIT}`)) === "1");
+    // The fallback has been through once a later click is.
+    assert.equal((await h.visit("agg-after-sentinel", "https://example.org/")).status, 302);
+    await h.drained(sentinel.id, 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await h.count(link.id), 1);
+    assert.equal(await h.rows(link.id), 1);
+    assert.equal((await h.stats(link.id)).totalClicks, 1);
+  });
+
+  test("the object dies after its commits, before the D1 flush: rebuilt from its log, counted once", async () => {
+    const link = await h.link();
+    const sentinel = await h.link();
+    const clicks = [
+      click(link, { visitor: "x1" }),
+      click(link, { id: ABORT_BEFORE_FLUSH, visitor: "x1" }),
+      click(link, { visitor: "x2", country: "DE" }),
+    ];
+    assert.equal(await h.record(...clicks), 200);
+    await waitFor("the fault", async () => (await h.w.kv.get(`test:fault:abort-before-flush:${ABORT_BEFORE_FLUSH}`)) === "1");
+    // A later call starts the object again (if the alarm retry has not).
+    assert.equal(await h.record(click(sentinel), clicks[1]), 200);
+    await h.drained(link.id, 3);
+    await h.drained(sentinel.id, 1);
+    const s = await h.stats(link.id);
+    assert.equal(s.totalClicks, 3);
+    assert.equal(s.uniqueVisitors, 2);
+    assert.equal(await h.rows(link.id), 3);
+    assert.equal(await h.csvRows(link.id), 3);
+  });
+
+  test("the object dies after the D1 flush, before noting it: nothing counted twice", async () => {
+    const link = await h.link();
+    const sentinel = await h.link();
+    const first = click(link, { id: ABORT_AFTER_FLUSH, visitor: "y1" });
+    assert.equal(await h.record(first, click(link, { visitor: "y2" })), 200);
+    await h.drained(link.id, 2);
+    await waitFor("the fault", async () => (await h.w.kv.get(`test:fault:abort-after-flush:${ABORT_AFTER_FLUSH}`)) === "1");
+    // Restarted: the watermark in D1 says both commits are there.
+    assert.equal(await h.record(click(sentinel), first, click(link, { visitor: "y1" })), 200);
+    await h.drained(sentinel.id, 1);
+    await h.drained(link.id, 3);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await h.count(link.id), 3);
+    const s = await h.stats(link.id);
+    assert.equal(s.totalClicks, 3);
+    assert.equal(s.uniqueVisitors, 2, "y1's second visit is not a first visit");
+    assert.equal(await h.rows(link.id), 3);
+    assert.equal(await h.csvRows(link.id), 3);
+  });
+
+  test("a late click for an hour already flushed (and evicted) is added once to its block", async () => {
+    const link = await h.link();
+    const ts = Date.now() - 3 * HOUR;
+    const hour = ts - (ts % HOUR);
+    const early = click(link, { ts, visitor: "l1" });
+    assert.equal(await h.record(early), 200);
+    await h.drained(link.id, 1);
+    await new Promise((r) => setTimeout(r, 1200)); // a flush later: the hour is out of memory
+    assert.equal(await h.record(early, click(link, { ts: ts + 1, visitor: "l1" }), click(link, { ts: ts + 2, visitor: "l2" })), 200);
+    await h.drained(link.id, 3);
+    const s = await h.stats(link.id, "?period=24h");
+    assert.equal(s.totalClicks, 3);
+    assert.equal(s.uniqueVisitors, 2);
+    assert.equal(s.overTime.find((b) => Date.parse(b.date) === hour).clicks, 3);
+    const { n } = await h.w.db.prepare("SELECT COUNT(*) AS n FROM click_hours WHERE hour = ?1 AND shard = 0").bind(hour).first();
+    assert.equal(n, 1, "one block part for the hour");
+    assert.equal(await h.rows(link.id), 3);
+  });
+});
+
+describe("flushing hourly", () => {
+  let h;
+  before(async () => {
+    h = await setup({ ANALYTICS_FLUSH_SECONDS: "3600" });
+  });
+  after(() => h?.w.close());
+
+  test("stats include committed clicks D1 does not hold yet", async () => {
+    const link = await h.link({ title: "Live" });
+    assert.equal(await h.record(click(link, { visitor: "s1", country: "FR" }), click(link, { visitor: "s1" })), 200);
+    assert.equal(await h.count(link.id), 0, "not flushed");
+    assert.equal(await h.rows(link.id), 0, "not flushed");
+    const s = await h.stats(link.id);
+    assert.equal(s.totalClicks, 2);
+    assert.equal(s.uniqueVisitors, 1);
+    assert.deepEqual(s.byCountry, [
+      { country: "FR", clicks: 1 },
+      { country: "US", clicks: 1 },
+    ]);
+    const hourly = await h.stats(link.id, "?period=24h");
+    assert.equal(hourly.overTime.at(-1).clicks, 2);
+    const sum = (await h.w.api("GET", "/api/v1/stats", { key: h.key })).body.data;
+    assert.equal(sum.totalClicks, 2);
+    assert.deepEqual(sum.topLinks.map((l) => [l.id, l.clicks, l.title]), [[link.id, 2, "Live"]]);
+  });
+
+  test("the click that reaches clickLimit flips the KV record at the commit", async () => {
+    const link = await h.link({ clickLimit: 2, slug: "agg-limit" });
+    assert.equal(await h.record(click(link)), 200);
+    assert.ok(!(await h.w.kvRecord(DOMAIN, "agg-limit")).done);
+    assert.equal(await h.record(click(link)), 200);
+    // Before any flush: D1 still says 0.
+    assert.equal(await h.count(link.id), 0);
+    assert.equal((await h.w.kvRecord(DOMAIN, "agg-limit")).done, true);
+    assert.equal((await h.w.fetch("/agg-limit")).status, 410);
+  });
+});
