@@ -91,7 +91,7 @@ async function drainBenchmark() {
       webhook: false,
       scene: "",
     }));
-    const total = async () => (await w.db.prepare("SELECT COALESCE(SUM(click_count), 0) AS n FROM links").first()).n;
+    const total = async () => (await w.db.prepare("SELECT COALESCE(SUM(counted), 0) AS n FROM links_counted").first()).n;
     const t0 = performance.now();
     for (let i = 0; i < events.length; i += 100) {
       await producer.sendBatch(events.slice(i, i + 100).map((body) => ({ body })));

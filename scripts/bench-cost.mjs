@@ -83,8 +83,9 @@ const SHAPES = (env.COST_SHAPES ?? "busy,sparse").split(",").map((s) => s.trim()
 // runs every COST_FLUSH_SECONDS (default 120) instead of hourly so that a
 // run ends with its clicks in D1: a run of 3,000 clicks flushes once or
 // twice, where production flushes an hour of clicks at once, so the
-// per-flush rows (one click_count row per link touched) weigh more here
-// than in production (the conservative side).
+// per-flush rows (one link_totals row per bucket touched, the changed block
+// parts, the watermark) weigh more here than in production (the
+// conservative side).
 const AGGREGATOR_VARS = { ANALYTICS_COMMIT_MS: "15000", ANALYTICS_FLUSH_SECONDS: String(env.COST_FLUSH_SECONDS ?? 120) };
 const DESIGNS = (argDesigns ?? env.COST_DESIGNS ?? "today=build").split(",").map((d) => {
   const [label, rest = "build"] = d.split("=", 2).length === 2 ? [d.slice(0, d.indexOf("=")), d.slice(d.indexOf("=") + 1)] : [d, "build"];
@@ -535,7 +536,13 @@ async function runShape(design, shape) {
     // human click counted in D1 (the aggregator's flush), then quiet.
     let m;
     const end = Date.now() + 240_000;
-    const countedNow = async () => (await w.db.prepare("SELECT COALESCE(SUM(click_count), 0) AS n FROM links").first()).n;
+    // Counts live in link_totals (read through links_counted) since 0006;
+    // an older design's schema has only links.click_count.
+    const packed = await w.db.prepare("SELECT 1 AS y FROM sqlite_master WHERE name = 'links_counted'").first();
+    const countSql = packed
+      ? "SELECT COALESCE(SUM(counted), 0) AS n FROM links_counted"
+      : "SELECT COALESCE(SUM(click_count), 0) AS n FROM links";
+    const countedNow = async () => (await w.db.prepare(countSql).first()).n;
     for (;;) {
       m = await meter(w);
       const q = m.queue;
@@ -546,7 +553,7 @@ async function runShape(design, shape) {
     await sleep(1500);
     m = await meter(w);
 
-    const counted = (await w.db.prepare("SELECT COALESCE(SUM(click_count), 0) AS n FROM links").first()).n;
+    const counted = await countedNow();
     const stored = (await w.db.prepare("SELECT COUNT(*) AS n FROM clicks").first()).n;
     const sizeAfter = await dbSize(w);
     const tablesAfter = await tableBytes(w);

@@ -13,8 +13,8 @@
 //! - flips a link's KV record at the commit that reaches its click limit,
 //!   and creates the clicks' webhook deliveries;
 //! - flushes on an alarm every `ANALYTICS_FLUSH_SECONDS`: the hour blocks'
-//!   changed parts (written whole), absolute `links.click_count` values and
-//!   its watermark (the last commit included), in one D1 transaction.
+//!   changed parts (written whole), the links' absolute counts (one
+//!   `link_totals` row per bucket touched) and its watermark (the last commit included), in one D1 transaction.
 //!
 //! A restart rebuilds from the `log` rows after the watermark (D1's, or the
 //! object's own `flushed` if higher), so a commit is counted once whether

@@ -97,7 +97,7 @@ async function waitFor(what, fn, timeoutMs = 15_000) {
 }
 
 async function clickCount(linkId) {
-  const row = await w.db.prepare("SELECT click_count AS n FROM links WHERE id = ?1").bind(linkId).first();
+  const row = await w.db.prepare("SELECT counted AS n FROM links_counted WHERE id = ?1").bind(linkId).first();
   return row?.n;
 }
 

@@ -49,7 +49,7 @@ async function waitFor(what, fn, timeoutMs = 20_000) {
 }
 
 const clickCount = async (w, id) =>
-  (await w.db.prepare("SELECT click_count AS n FROM links WHERE id = ?1").bind(id).first()).n;
+  (await w.db.prepare("SELECT counted AS n FROM links_counted WHERE id = ?1").bind(id).first()).n;
 
 describe("A/B destinations", () => {
   let w;

@@ -32,7 +32,7 @@ pub struct LinkRow {
 pub async fn links_of(db: &D1Database, ids_json: &str) -> ApiResult<Vec<LinkRow>> {
     all(
         db,
-        "SELECT id, workspace_id, click_count, click_limit FROM links \
+        "SELECT id, workspace_id, counted AS click_count, click_limit FROM links_counted \
          WHERE id IN (SELECT value FROM json_each(?1))",
         &[text(ids_json)],
     )
@@ -122,7 +122,7 @@ pub async fn watermark(db: &D1Database, shard: u32) -> ApiResult<u64> {
 }
 
 /// One flush as one D1 transaction: the dirty parts written whole, the
-/// links' absolute counts, the watermark, and a retention pass that empties
+/// links' absolute counts (packed per bucket, migration 0006), the watermark, and a retention pass that empties
 /// the raw clicks of blocks older than `cutoff` (rollups stay). Replaying
 /// it changes nothing.
 pub fn flush_stmts(
@@ -142,10 +142,15 @@ pub fn flush_stmts(
     }
     if !plan.counts.is_empty() {
         let counts = serde_json::to_string(&plan.counts).unwrap_or_default();
+        // One row per bucket touched, merged (absolute values: a replay
+        // writes the same); links deleted meanwhile drop out in the join.
         out.push(stmt(
             db,
-            "UPDATE links SET click_count = j.value FROM json_each(?1) j WHERE links.id = j.key",
-            &[text(&counts)],
+            "INSERT INTO link_totals (bucket, shard, totals) \
+             SELECT b.bucket, ?1, json_group_object(j.key, j.value) \
+             FROM json_each(?2) j JOIN link_buckets b ON b.id = j.key WHERE true GROUP BY b.bucket \
+             ON CONFLICT (bucket, shard) DO UPDATE SET totals = json_patch(totals, excluded.totals)",
+            &[int(shard as i64), text(&counts)],
         )?);
     }
     out.push(stmt(

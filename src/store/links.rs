@@ -44,6 +44,10 @@ struct Row {
     suspended: i64,
     banned: i64,
     click_count: i64,
+    /// The count as `links_counted` reads it (migration 0006): the
+    /// aggregator's packed total, or `click_count` before it has one.
+    #[serde(default)]
+    counted: Option<i64>,
     created_at: i64,
     updated_at: i64,
     test_variants: Option<String>,
@@ -89,7 +93,7 @@ impl From<Row> for Link {
             webhook_scene: r.webhook_scene,
             suspended: r.suspended != 0,
             banned: r.banned != 0,
-            click_count: r.click_count,
+            click_count: r.counted.unwrap_or(r.click_count),
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -98,6 +102,7 @@ impl From<Row> for Link {
 
 impl Owned for Row {
     const TABLE: &'static str = "links";
+    const SOURCE: &'static str = "links_counted links";
     const ORDER: &'static str = "created_at DESC, rowid DESC";
 }
 
@@ -223,7 +228,7 @@ pub async fn count(db: &D1Database, workspace_id: &str) -> ApiResult<i64> {
 pub async fn by_ids(db: &D1Database, workspace_id: &str, ids: &[String]) -> ApiResult<Vec<Link>> {
     let rows: Vec<Row> = all(
         db,
-        "SELECT * FROM links WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        "SELECT * FROM links_counted WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
         &[text(workspace_id), text(&json_list(ids))],
     )
     .await?;
@@ -237,7 +242,7 @@ pub async fn by_slugs(db: &D1Database, keys: &[(String, String)]) -> ApiResult<V
     }
     let rows: Vec<Row> = all(
         db,
-        "SELECT l.* FROM json_each(?1) j JOIN links l \
+        "SELECT l.* FROM json_each(?1) j JOIN links_counted l \
          ON l.domain = json_extract(j.value, '$[0]') AND l.slug = json_extract(j.value, '$[1]')",
         &[text(&serde_json::to_string(keys).unwrap_or_default())],
     )
@@ -256,7 +261,7 @@ pub async fn by_destinations(
     }
     let rows: Vec<Row> = all(
         db,
-        "SELECT * FROM links WHERE workspace_id = ?1 \
+        "SELECT * FROM links_counted WHERE workspace_id = ?1 \
          AND destination_url IN (SELECT value FROM json_each(?2))",
         &[text(workspace_id), text(&json_list(urls))],
     )
@@ -274,7 +279,7 @@ pub async fn export_page(
 ) -> ApiResult<Vec<Link>> {
     let rows: Vec<Row> = all(
         db,
-        "SELECT * FROM links WHERE workspace_id = ?1 \
+        "SELECT * FROM links_counted WHERE workspace_id = ?1 \
          AND (created_at > ?2 OR (created_at = ?2 AND id > ?3)) \
          ORDER BY created_at, id LIMIT ?4",
         &[text(workspace_id), int(after.0), text(after.1), int(limit)],
@@ -306,9 +311,8 @@ pub fn delete_stmt(
 }
 
 /// Rewrites every column the API owns (a taken domain + slug is
-/// `Constraint::LinkSlug`). `click_count` belongs to the analytics consumer (which adds to
-/// it in SQL): writing back the value read before a PATCH would lose the
-/// clicks drained in between. `banned` belongs to the operator and the
+/// `Constraint::LinkSlug`). Counts belong to the aggregator (`link_totals`),
+/// and `click_count` (the count from before it) is never rewritten. `banned` belongs to the operator and the
 /// blocklist jobs ([`set_banned`], [`ban_matching`]): a PATCH racing a
 /// ban must not write it back.
 pub async fn update(db: &D1Database, l: &Link) -> WriteResult<()> {
@@ -337,7 +341,8 @@ pub async fn get(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<Opt
 
 /// Operator access, across workspaces.
 pub async fn get_any(db: &D1Database, id: &str) -> ApiResult<Option<Link>> {
-    let row: Option<Row> = first(db, "SELECT * FROM links WHERE id = ?1", &[text(id)]).await?;
+    let row: Option<Row> =
+        first(db, "SELECT * FROM links_counted WHERE id = ?1", &[text(id)]).await?;
     Ok(row.map(Link::from))
 }
 
@@ -369,11 +374,20 @@ impl Sort {
         }
     }
 
+    /// The view a list reads (migration 0006): sorting by clicks needs
+    /// every link's count, which `links_by_clicks` parses once per query.
+    fn source(self) -> &'static str {
+        match self {
+            Sort::Clicks => "links_by_clicks",
+            Sort::Created | Sort::Updated => "links_counted",
+        }
+    }
+
     /// Ties (same millisecond) fall back to insertion order via `rowid`.
     fn order_by(self) -> &'static str {
         match self {
             Sort::Created => "created_at DESC, rowid DESC",
-            Sort::Clicks => "click_count DESC, created_at DESC, rowid DESC",
+            Sort::Clicks => "counted DESC, created_at DESC, rowid DESC",
             Sort::Updated => "updated_at DESC, rowid DESC",
         }
     }
@@ -429,7 +443,7 @@ pub async fn list(
     offset: i64,
 ) -> ApiResult<(Vec<Link>, i64)> {
     let (cond, args) = where_clause(workspace_id, f);
-    let from = format!("FROM links WHERE {cond}");
+    let from = format!("FROM {} links WHERE {cond}", f.sort.source());
     links_page(db, &from, f.sort.order_by(), &args, limit, offset).await
 }
 
@@ -442,7 +456,7 @@ pub async fn by_group(
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<Link>, i64)> {
-    let from = "FROM links WHERE workspace_id = ?1 AND group_id = ?2";
+    let from = "FROM links_counted links WHERE workspace_id = ?1 AND group_id = ?2";
     let args = [text(workspace_id), text(group_id)];
     links_page(db, from, "created_at ASC, rowid ASC", &args, limit, offset).await
 }
@@ -491,7 +505,7 @@ pub async fn set_banned(db: &D1Database, id: &str, banned: bool, now: i64) -> Ap
 pub async fn scan(db: &D1Database, cursor: &str, limit: i64) -> ApiResult<Vec<Link>> {
     let rows: Vec<Row> = super::all(
         db,
-        "SELECT * FROM links WHERE id > ?1 ORDER BY id LIMIT ?2",
+        "SELECT * FROM links_counted WHERE id > ?1 ORDER BY id LIMIT ?2",
         &[text(cursor), int(limit)],
     )
     .await?;
@@ -509,7 +523,7 @@ pub async fn banned_by(
 ) -> ApiResult<Vec<Link>> {
     let rows: Vec<Row> = super::all(
         db,
-        "SELECT * FROM links WHERE banned_by_block = ?1 AND id > ?2 AND (?3 IS NULL OR id <= ?3) \
+        "SELECT * FROM links_counted WHERE banned_by_block = ?1 AND id > ?2 AND (?3 IS NULL OR id <= ?3) \
          ORDER BY id LIMIT ?4",
         &[text(block), text(after), opt_text(upto), int(limit)],
     )

@@ -304,6 +304,8 @@ pub async fn insert_row<T: serde::Serialize>(
 /// get / list / delete below (every resource's CRUD has that shape).
 pub trait Owned: DeserializeOwned {
     const TABLE: &'static str;
+    /// What rows are read from: the table, or a view over it (`links_counted`).
+    const SOURCE: &'static str = Self::TABLE;
     /// The columns a row is read with (may use `ALIAS`).
     const COLUMNS: &'static str = "*";
     /// The table's alias in `COLUMNS`/`JOINS` (`g`), if any.
@@ -323,7 +325,7 @@ pub trait Owned: DeserializeOwned {
         } else {
             format!("{a}.")
         };
-        (format!("FROM {} {a}{}", Self::TABLE, Self::JOINS), prefix)
+        (format!("FROM {} {a}{}", Self::SOURCE, Self::JOINS), prefix)
     }
 }
 
