@@ -76,9 +76,42 @@ async fn call(env: &Env, shard: u32, path: &str, body: Option<String>) -> worker
     stub.fetch_with_request(req).await
 }
 
+/// Where and how long callers reach the objects (from `Config`, copied
+/// into the redirect's `waitUntil` futures).
+#[derive(Clone, Copy)]
+pub struct Client {
+    pub shards: u32,
+    pub timeout_ms: u64,
+}
+
+impl Client {
+    pub fn new(cfg: &edgelink_core::config::Config) -> Client {
+        Client {
+            shards: cfg.analytics_shards,
+            timeout_ms: cfg.analytics_call_timeout_ms(),
+        }
+    }
+}
+
 /// Hands clicks to their shards' objects; `Ok` once every shard has
-/// committed them (or found them already counted).
-pub async fn record(env: &Env, shards: u32, batch: &[ClickEvent]) -> worker::Result<()> {
+/// committed them (or found them already counted). An object that has not
+/// answered within the client's timeout counts as failed: the caller falls
+/// back, and if the object commits later the ids dedupe.
+pub async fn record(env: &Env, client: Client, batch: &[ClickEvent]) -> worker::Result<()> {
+    let call = std::pin::pin!(record_all(env, client.shards, batch));
+    let timeout = std::pin::pin!(worker::Delay::from(std::time::Duration::from_millis(
+        client.timeout_ms
+    )));
+    match futures_util::future::select(call, timeout).await {
+        futures_util::future::Either::Left((result, _)) => result,
+        futures_util::future::Either::Right(_) => Err(worker::Error::RustError(format!(
+            "aggregator did not answer within {} ms",
+            client.timeout_ms
+        ))),
+    }
+}
+
+async fn record_all(env: &Env, shards: u32, batch: &[ClickEvent]) -> worker::Result<()> {
     let mut by_shard: BTreeMap<u32, Vec<&ClickEvent>> = BTreeMap::new();
     for c in batch {
         by_shard
@@ -419,6 +452,10 @@ impl Inner {
         #[cfg(feature = "test-hooks")]
         if crate::faults::fire(&self.env, crate::faults::BEFORE_COMMIT, &batch).await {
             return Response::error("fault injected before the commit", 500);
+        }
+        #[cfg(feature = "test-hooks")]
+        if crate::faults::fire(&self.env, crate::faults::HANG, &batch).await {
+            worker::Delay::from(std::time::Duration::from_secs(120)).await;
         }
         let wait_ms = self.cfg().analytics_commit_ms;
         let ok = if wait_ms == 0 || batch.len() >= GROUP_MAX {

@@ -52,7 +52,9 @@ pub async fn consume(
         }
     }
     if !clicks.is_empty() {
-        if let Err(e) = crate::aggregator::record(&env, cfg.analytics_shards, &clicks).await {
+        if let Err(e) =
+            crate::aggregator::record(&env, crate::aggregator::Client::new(cfg), &clicks).await
+        {
             // Not an `Err`: workers-rs 0.8 turns that into a panic, which
             // resets the wasm instance.
             console_error!(

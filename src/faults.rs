@@ -19,6 +19,9 @@ pub const IN_TX: Hook = ("ANALYTICS_FAIL_ONCE_EVENT_ID", "in-tx");
 pub const AFTER_COMMIT: Hook = ("ANALYTICS_FAIL_AFTER_COMMIT_EVENT_ID", "after-commit");
 /// The aggregator answers an error before committing.
 pub const BEFORE_COMMIT: Hook = ("ANALYTICS_FAIL_BEFORE_COMMIT_EVENT_ID", "before-commit");
+/// The object stalls for two minutes before committing, longer than any
+/// caller waits (`Config::analytics_call_timeout_ms`): the caller falls back.
+pub const HANG: Hook = ("ANALYTICS_HANG_EVENT_ID", "hang");
 /// The object aborts (as a crash) at the flush, before writing D1.
 pub const ABORT_BEFORE_FLUSH: Hook = (
     "ANALYTICS_ABORT_BEFORE_FLUSH_EVENT_ID",

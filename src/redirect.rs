@@ -52,13 +52,19 @@ fn take_pending() -> Vec<ClickEvent> {
 /// With the click aggregator bound (src/aggregator.rs), bots are dropped
 /// here (never counted) and a flush is one call to the aggregator, the
 /// Queue only its fallback; without it, every click goes to the Queue.
-fn queue_click(env: &Env, wctx: &Context, event: ClickEvent, flush_ms: u64, shards: u32) {
+fn queue_click(
+    env: &Env,
+    wctx: &Context,
+    event: ClickEvent,
+    flush_ms: u64,
+    to: aggregator::Client,
+) {
     let direct = aggregator::available(env);
     if direct && event.bot {
         return;
     }
     if flush_ms == 0 {
-        wctx.wait_until(deliver(env.clone(), vec![event], direct, shards));
+        wctx.wait_until(deliver(env.clone(), vec![event], direct, to));
         return;
     }
     let (first, full) = PENDING_CLICKS.with(|p| {
@@ -67,24 +73,24 @@ fn queue_click(env: &Env, wctx: &Context, event: ClickEvent, flush_ms: u64, shar
         (p.len() == 1, p.len() >= CLICK_BATCH_MAX)
     });
     if full {
-        wctx.wait_until(deliver(env.clone(), take_pending(), direct, shards));
+        wctx.wait_until(deliver(env.clone(), take_pending(), direct, to));
     } else if first {
         let env = env.clone();
         wctx.wait_until(async move {
             worker::Delay::from(std::time::Duration::from_millis(flush_ms)).await;
-            deliver(env, take_pending(), direct, shards).await;
+            deliver(env, take_pending(), direct, to).await;
         });
     }
 }
 
 /// One flush of buffered clicks: to the aggregator, else to the Queue.
-async fn deliver(env: Env, batch: Vec<ClickEvent>, direct: bool, shards: u32) {
+async fn deliver(env: Env, batch: Vec<ClickEvent>, direct: bool, to: aggregator::Client) {
     if batch.is_empty() {
         return;
     }
     let n = batch.len();
     if direct {
-        match aggregator::record(&env, shards, &batch).await {
+        match aggregator::record(&env, to, &batch).await {
             Ok(()) => return,
             Err(e) => worker::console_error!("{n} clicks not recorded, queued instead: {e:?}"),
         }
@@ -234,7 +240,13 @@ pub async fn handle(
             scene: record.webhook_scene.clone(),
             variant,
         };
-        queue_click(&env, &wctx, event, cfg.click_batch_ms, cfg.analytics_shards);
+        queue_click(
+            &env,
+            &wctx,
+            event,
+            cfg.click_batch_ms,
+            aggregator::Client::new(&cfg),
+        );
     }
 
     let mut r = Response::empty()?.with_status(302);

@@ -220,6 +220,24 @@ describe("flushing every second", () => {
     assert.equal(await h.rows(link.id), 3);
   });
 
+  test("the object stalls past the redirect's timeout: the click goes by the Queue and is counted once", async () => {
+    // The stall outlasts the test: a count at all means the fallback ran
+    // (timeout: ANALYTICS_COMMIT_MS + 5 s, so 5 s here).
+    const s = await setup({ ANALYTICS_HANG_EVENT_ID: "hang.test" });
+    try {
+      const link = await s.link({ slug: "agg-hang" });
+      assert.equal((await s.visit("agg-hang", "https://hang.test/x")).status, 302);
+      await waitFor("the stall", async () => (await s.w.kv.get("test:fault:hang:hang.test")) === "1");
+      await s.drained(link.id, 1);
+      assert.equal(await s.rows(link.id), 1);
+      const st = await s.stats(link.id);
+      assert.equal(st.totalClicks, 1);
+      assert.deepEqual(st.byReferrer, [{ referrer: "hang.test", clicks: 1 }]);
+    } finally {
+      await s.w.close();
+    }
+  });
+
   test("link counts land packed (a row per bucket, not per link) and read back exact, sorted and from a pre-aggregator count", async () => {
     const { w, key } = await setup({});
     try {

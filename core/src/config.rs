@@ -156,6 +156,14 @@ impl Config {
         format!("{}://{domain}/{slug}", self.short_scheme)
     }
 
+    /// How long a caller waits for the aggregator to answer before it
+    /// takes the fallback (the redirect: the Queue; the consumer: a retry):
+    /// the group commit's wait plus 5 s for a cold object's D1 loads. At
+    /// the default 20 s it fits the 30 s `waitUntil` budget with the send.
+    pub fn analytics_call_timeout_ms(&self) -> u64 {
+        self.analytics_commit_ms + 5_000
+    }
+
     /// Which consumer a queue batch belongs to, by its exact name.
     pub fn queue_kind(&self, name: &str) -> Option<QueueKind> {
         if name == self.events_queue {
@@ -209,6 +217,11 @@ mod tests {
                 c.analytics_flush_seconds
             ),
             (1, 15_000, 3_600)
+        );
+        assert_eq!(c.analytics_call_timeout_ms(), 20_000);
+        assert_eq!(
+            cfg(&[("ANALYTICS_COMMIT_MS", "0")]).analytics_call_timeout_ms(),
+            5_000
         );
         assert_eq!(c.doh_resolver_url, crate::domains::DEFAULT_RESOLVER);
         assert!(!c.webhook_allow_private_targets);
