@@ -1,10 +1,14 @@
 // The click aggregator (src/aggregator.rs, docs/SCALE.md): exactly-once
 // under redelivery and over both paths (the object, the Queue), failure of
 // the first path, object restarts around the D1 flush, late clicks for a
-// flushed hour, click limits at the commit, and stats that include
-// committed clicks D1 does not hold yet.
+// flushed hour, click limits at the commit, stats that include
+// committed clicks D1 does not hold yet, and a restart of the whole
+// runtime (isolate and object) with its storage kept.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { startWorker } from "./helpers.mjs";
 
 const DOMAIN = "localhost:8787";
@@ -52,8 +56,8 @@ async function waitFor(what, fn, timeoutMs = 20_000) {
 }
 
 /** A worker, a workspace and helpers around them. */
-async function setup(vars) {
-  const w = await startWorker({ vars });
+async function setup(vars, options = {}) {
+  const w = await startWorker({ vars, ...options });
   const { key } = await w.workspace("Aggregated", "business");
   const producer = await w.mf.getQueueProducer("EVENTS");
   const ns = await w.mf.getDurableObjectNamespace("CLICKS");
@@ -319,5 +323,43 @@ describe("flushing hourly", () => {
     assert.equal(await h.count(link.id), 0);
     assert.equal((await h.w.kvRecord(DOMAIN, "agg-limit")).done, true);
     assert.equal((await h.w.fetch("/agg-limit")).status, 410);
+  });
+});
+
+describe("a restart of the whole runtime", () => {
+  test("committed, unflushed clicks survive it (storage persisted): stats exact, a redelivery not counted again", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "edgelink-persist-"));
+    const options = { configure: () => ({ resourcePersistencePath: dir }) };
+    const vars = { ANALYTICS_FLUSH_SECONDS: "3600" };
+    let link, clicks, key;
+    const a = await setup(vars, options);
+    try {
+      key = a.key;
+      link = await a.link();
+      clicks = [click(link, { visitor: "p1" }), click(link, { visitor: "p2" }), click(link, { visitor: "p1" })];
+      assert.equal(await a.record(...clicks), 200);
+      assert.equal((await a.stats(link.id)).totalClicks, 3);
+    } finally {
+      await a.w.close();
+    }
+    // A new runtime on the same storage: new isolate, object rebuilt from its log.
+    const b = await setup(vars, options);
+    try {
+      const stats = async () => {
+        const r = await b.w.api("GET", `/api/v1/links/${link.id}/stats`, { key });
+        assert.equal(r.status, 200, r.text);
+        return r.body.data;
+      };
+      let s = await stats();
+      assert.equal(s.totalClicks, 3);
+      assert.equal(s.uniqueVisitors, 2);
+      assert.equal(await b.record(...clicks, click(link, { visitor: "p3" }), click(link, { visitor: "p2" })), 200);
+      s = await stats();
+      assert.equal(s.totalClicks, 5, "the three clicks again are skipped");
+      assert.equal(s.uniqueVisitors, 3, "p2 was seen before the restart");
+    } finally {
+      await b.w.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
