@@ -80,7 +80,11 @@ export async function rawFetch(method: string, path: string, body?: unknown, tok
   const t = token ?? current?.token;
   if (t) headers.Authorization = `Bearer ${t}`;
   let payload: BodyInit | undefined;
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    // A file as it is (a CSV import), with the type it was given.
+    headers["Content-Type"] = body.type || "application/octet-stream";
+    payload = body;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }

@@ -32,6 +32,21 @@ export interface Link {
   clickCount: number;
   createdAt: string;
   updatedAt: string;
+  /** A/B destinations (present only while a test runs). */
+  testVariants?: { url: string; weight: number }[];
+}
+
+/** A CSV import (`GET /api/v1/imports/{id}`). */
+export interface Import {
+  id: string;
+  status: "queued" | "running" | "done" | "failed";
+  totalRows: number;
+  processedRows: number;
+  created: number;
+  skipped: number;
+  failed: number;
+  error: string | null;
+  errorsUrl: string;
 }
 
 export interface Group {
@@ -71,6 +86,8 @@ export interface ClickStats {
 
 export interface LinkStats extends ClickStats {
   linkId: string;
+  /** Clicks per A/B variant, labelled A–D (present once a variant was chosen). */
+  byVariant?: Breakdown;
 }
 
 export interface WorkspaceStats extends ClickStats {

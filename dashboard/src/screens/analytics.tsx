@@ -141,8 +141,26 @@ const LABELS: Record<string, (v: string) => string> = {
   source: (v) => (v === "qr" ? "QR code scans" : v === "link" ? "Link clicks" : v),
 };
 
-function BreakdownTable({ title, rows, keyName, total }: { title: string; rows: Breakdown; keyName: string; total: number }) {
-  const label = LABELS[keyName] ?? ((v: string) => v);
+/** "A → example.com/a (50%)" while the test runs; the letter alone after it ended. */
+function variantLabel(letter: string, variants: Link["testVariants"]): string {
+  const v = variants?.[letter.charCodeAt(0) - 65];
+  return v ? `${letter} → ${v.url.replace(/^https?:\/\//, "")} (${v.weight}%)` : letter;
+}
+
+function BreakdownTable({
+  title,
+  rows,
+  keyName,
+  total,
+  labelOf,
+}: {
+  title: string;
+  rows: Breakdown;
+  keyName: string;
+  total: number;
+  labelOf?: (v: string) => string;
+}) {
+  const label = labelOf ?? LABELS[keyName] ?? ((v: string) => v);
   return (
     <section class="card" aria-label={title}>
       <h3>{title}</h3>
@@ -268,7 +286,22 @@ function LinkAnalytics({ id }: { id: string }) {
       {!s ? (
         <Loading label="Loading analytics…" />
       ) : (
-        <StatsView s={s} chartLabel="Clicks over time" stats={<Stat n={link.data?.clickCount ?? "—"} label="Clicks all time" />} />
+        <StatsView
+          s={s}
+          chartLabel="Clicks over time"
+          stats={<Stat n={link.data?.clickCount ?? "—"} label="Clicks all time" />}
+          cards={
+            s.byVariant && s.byVariant.length > 0 ? (
+              <BreakdownTable
+                title="By A/B variant"
+                rows={s.byVariant}
+                keyName="variant"
+                total={s.totalClicks}
+                labelOf={(v) => variantLabel(v, link.data?.testVariants)}
+              />
+            ) : undefined
+          }
+        />
       )}
     </section>
   );

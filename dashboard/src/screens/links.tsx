@@ -1,7 +1,8 @@
 // Links: the table (search, filters by tag, group, domain and archived,
 // sorting, pagination, multi-select archive/delete), copy the short URL,
-// download its QR code, and the create/edit form (link-form.tsx) under
-// #/links/new and #/links/edit/<id>. Groups are managed here too.
+// download its QR code, CSV export and import (links-csv.tsx), and the
+// create/edit form (link-form.tsx) under #/links/new and
+// #/links/edit/<id>. Groups are managed here too.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, download, list, listAll, rawFetch } from "../api";
 import { navigate } from "../router";
@@ -14,7 +15,6 @@ import {
   Field,
   Loading,
   Pager,
-  errorMessage,
   fieldError,
   formatDate,
   useApp,
@@ -24,6 +24,7 @@ import {
 import type { ScreenProps } from "./index";
 import { ConfirmDialog, useAction } from "./kit";
 import { LinkForm } from "./link-form";
+import { useLinksCsv } from "./links-csv";
 
 export function LinksScreen({ params }: ScreenProps) {
   const rest = params.rest ?? "";
@@ -33,6 +34,9 @@ export function LinksScreen({ params }: ScreenProps) {
 }
 
 type Archived = "false" | "true" | "";
+
+/** One entry of a bulk PATCH or DELETE answer. */
+type BulkResult = { index: number; id: string; error?: { code: string; message: string } };
 
 export function useGroupsAndDomains() {
   const groups = useAsync(() => listAll<Group>("/api/v1/groups"), []);
@@ -91,18 +95,15 @@ function LinksList() {
     });
   const groupName = useMemo(() => new Map((groups.data ?? []).map((g) => [g.id, g.name])), [groups.data]);
 
+  // One request for the selection (a page holds at most 100 links, the
+  // bulk API's limit); each link succeeds or fails on its own.
   const bulk = useAction(async (what: "archive" | "unarchive" | "delete", ids: string[]) => {
-    let done = 0;
-    const failed: string[] = [];
-    for (const id of ids) {
-      try {
-        if (what === "delete") await api("DELETE", `/api/v1/links/${encodeURIComponent(id)}`);
-        else await api("PATCH", `/api/v1/links/${encodeURIComponent(id)}`, { archived: what === "archive" });
-        done++;
-      } catch (e) {
-        failed.push(`${id}: ${errorMessage(e)}`);
-      }
-    }
+    const results =
+      what === "delete"
+        ? await api<BulkResult[]>("DELETE", "/api/v1/links/bulk", { ids })
+        : await api<BulkResult[]>("PATCH", "/api/v1/links/bulk", { ids, changes: { archived: what === "archive" } });
+    const failed = results.filter((r) => r.error).map((r) => `${r.id}: ${r.error?.message}`);
+    const done = results.length - failed.length;
     setConfirm(null);
     const verb = what === "delete" ? "deleted" : what === "archive" ? "archived" : "unarchived";
     toast(
@@ -117,15 +118,21 @@ function LinksList() {
     toast(`QR code for ${l.shortUrl} downloaded.`);
   });
 
+  const csv = useLinksCsv(links.reload);
+
   const selectedIds = [...selected];
   return (
     <section aria-labelledby="links-h">
       <div class="page-head">
         <h1 id="links-h">Links</h1>
-        <Button write variant="primary" onClick={() => navigate("/links/new")}>
-          New link
-        </Button>
+        <div class="actions">
+          {csv.buttons}
+          <Button write variant="primary" onClick={() => navigate("/links/new")}>
+            New link
+          </Button>
+        </div>
       </div>
+      {csv.status}
 
       <form class="card filters" role="search" aria-label="Filter links" onSubmit={(e) => e.preventDefault()}>
         <Field label="Search">
