@@ -34,6 +34,8 @@ export interface Link {
   updatedAt: string;
   /** A/B destinations (present only while a test runs). */
   testVariants?: { url: string; weight: number }[];
+  /** The card link unfurlers show (present only when set). */
+  preview?: { title: string; description?: string | null; image?: string | null };
 }
 
 /** A CSV import (`GET /api/v1/imports/{id}`). */

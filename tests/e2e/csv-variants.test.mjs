@@ -117,3 +117,59 @@ test("a link's analytics show clicks per A/B variant, labelled with each variant
   con.assertNone();
   await page.close();
 });
+
+test("the link form starts an A/B test and a preview card, shows a bad weight sum at the weights, and ends the test", async () => {
+  const { key } = await app.w.workspace("AbForm", "business");
+  const page = await browser.newPage();
+  // The refused save is a 400 the browser logs.
+  const con = collectConsoleErrors(page, { allow: [/status of 400/] });
+  await signIn(page, app.base, key);
+  await page.getByRole("button", { name: "New link" }).click();
+  await page.getByLabel("Destination URL").fill("https://example.com/home");
+  await page.getByLabel("Slug").fill("ab-form");
+  await page.getByRole("button", { name: "Start an A/B test" }).click();
+  assert.equal(await page.getByLabel("Variant A URL").inputValue(), "https://example.com/home", "A starts as the destination");
+  // Focus is in variant B's URL.
+  await page.keyboard.type("https://example.com/new");
+  await page.getByLabel("Variant B weight (%)").fill("60");
+  await page.getByLabel("Headline").fill("Spring collection");
+  await page.getByLabel("Image (https URL)").fill("https://example.com/card.png");
+  await page.getByRole("button", { name: "Create link" }).click();
+  // 50 + 60: the API's error shows under the weights.
+  const sumError = page.locator("fieldset", { has: page.getByText("A/B test", { exact: true }) }).getByRole("alert");
+  await waitFor(async () => /100/.test(await sumError.innerText()), { label: "the weight sum error" });
+  assert.match(await page.getByText(/Weights add up to/).innerText(), /110%/);
+  await checkAxe(page, "link form with an A/B test", { schemes: ["light"] });
+  await screenshot(page, "link-form-ab-test", { fullPage: false, prepare: (p) => p.getByRole("group", { name: "Variant B" }).scrollIntoViewIfNeeded() });
+  await page.getByLabel("Variant B weight (%)").fill("50");
+  await page.getByRole("button", { name: "Create link" }).click();
+  await page.getByRole("heading", { name: "Link created" }).waitFor();
+
+  const list = await app.w.api("GET", "/api/v1/links?search=ab-form", { key });
+  const link = list.body.data[0];
+  assert.deepEqual(link.testVariants, [
+    { url: "https://example.com/home", weight: 50 },
+    { url: "https://example.com/new", weight: 50 },
+  ]);
+  assert.equal(link.preview.title, "Spring collection");
+  assert.equal(link.preview.image, "https://example.com/card.png");
+
+  // Editing shows both; ending the test and clearing the card removes them.
+  await page.goto(`${app.base}/dashboard/#/links/edit/${encodeURIComponent(link.id)}`);
+  await page.getByLabel("Variant B URL").waitFor();
+  assert.equal(await page.getByLabel("Variant B URL").inputValue(), "https://example.com/new");
+  await page.getByRole("button", { name: "End the test" }).click();
+  await page.getByText("No A/B test.").waitFor();
+  await page.getByLabel("Headline").fill("");
+  await page.getByLabel("Image (https URL)").fill("");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await waitFor(
+    async () => {
+      const r = await app.w.api("GET", `/api/v1/links/${link.id}`, { key });
+      return r.body.data.testVariants === undefined && r.body.data.preview === undefined;
+    },
+    { label: "the test and the card ended" },
+  );
+  con.assertNone();
+  await page.close();
+});

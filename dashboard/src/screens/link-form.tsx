@@ -26,6 +26,15 @@ interface GeoRow {
   url: string;
 }
 
+interface VariantRow {
+  key: number;
+  url: string;
+  weight: string;
+}
+
+const MAX_VARIANTS = 4;
+const letter = (i: number) => String.fromCharCode(65 + i);
+
 interface State {
   destinationUrl: string;
   domain: string;
@@ -39,6 +48,8 @@ interface State {
   expiresAt: string;
   clickLimit: string;
   geo: GeoRow[];
+  variants: VariantRow[];
+  preview: { title: string; description: string; image: string };
   devices: Record<Device, string>;
   iosUrl: string;
   androidUrl: string;
@@ -65,6 +76,8 @@ const empty = (): State => ({
   expiresAt: "",
   clickLimit: "",
   geo: [],
+  variants: [],
+  preview: { title: "", description: "", image: "" },
   devices: { mobile: "", tablet: "", desktop: "" },
   iosUrl: "",
   androidUrl: "",
@@ -99,6 +112,8 @@ function fromLink(l: Link): State {
     expiresAt: toLocalInput(l.expiresAt),
     clickLimit: l.clickLimit === null ? "" : String(l.clickLimit),
     geo: Object.entries(l.geoTargets).map(([country, url]) => ({ key: rowKey++, country, url })),
+    variants: (l.testVariants ?? []).map((v) => ({ key: rowKey++, url: v.url, weight: String(v.weight) })),
+    preview: { title: l.preview?.title ?? "", description: l.preview?.description ?? "", image: l.preview?.image ?? "" },
     devices: { mobile: l.deviceTargets.mobile ?? "", tablet: l.deviceTargets.tablet ?? "", desktop: l.deviceTargets.desktop ?? "" },
     iosUrl: l.iosUrl ?? "",
     androidUrl: l.androidUrl ?? "",
@@ -162,6 +177,14 @@ function body(s: State, original: Link | null): Record<string, unknown> {
     archived: s.archived,
   };
   for (const [k] of UTM) b[k] = nullable(s.utm[k]);
+  // Both are sent only when set, or as null to end what the link had.
+  const variants = s.variants.filter((v) => v.url.trim() || v.weight.trim());
+  if (variants.length) b.testVariants = variants.map((v) => ({ url: v.url.trim(), weight: Number(v.weight) }));
+  else if (original?.testVariants) b.testVariants = null;
+  const p = s.preview;
+  if (p.title.trim() || p.description.trim() || p.image.trim()) {
+    b.preview = { title: p.title.trim(), description: nullable(p.description), image: nullable(p.image) };
+  } else if (original?.preview) b.preview = null;
   if (!original) {
     if (s.slug.trim()) b.slug = s.slug.trim();
     if (s.domain) b.domain = s.domain;
@@ -243,7 +266,8 @@ export function LinkForm({ id }: { id?: string }) {
     }
   };
 
-  if (editing && existing.loading && !existing.data) return <Loading label="Loading the link…" />;
+  // The group list too, so the link's group shows selected at once.
+  if (editing && ((existing.loading && !existing.data) || (groups.loading && !groups.data))) return <Loading label="Loading the link…" />;
   if (editing && existing.error) return <ErrorBox error={existing.error} />;
 
   if (saved && !editing) {
@@ -554,6 +578,147 @@ export function LinkForm({ id }: { id?: string }) {
           >
             Add a country
           </button>
+        </fieldset>
+
+        <fieldset class="card" disabled={dis}>
+          <legend>A/B test</legend>
+          <p class="hint" id="ab-hint">
+            Split visitors between 2 to {MAX_VARIANTS} URLs by weight (whole percentages adding up to 100). A visitor keeps their
+            variant for the day, and the analytics count clicks per variant. Geo and device targets and app links win first.
+          </p>
+          {s.variants.length === 0 && <p class="muted">No A/B test.</p>}
+          {s.variants.map((v, i) => {
+            const urlErr = errFor(`testVariants[${i}].url`);
+            const weightErr = errFor(`testVariants[${i}].weight`);
+            const setRow = (patch: Partial<VariantRow>) =>
+              setS((p) => ({ ...p, variants: p.variants.map((x) => (x.key === v.key ? { ...x, ...patch } : x)) }));
+            return (
+              <div class="pair variant" key={v.key} role="group" aria-label={`Variant ${letter(i)}`}>
+                <Field label={`Variant ${letter(i)} URL`} error={urlErr}>
+                  {(fid, d) => (
+                    <input
+                      id={fid}
+                      data-field={`testVariants[${i}].url`}
+                      type="url"
+                      value={v.url}
+                      placeholder="https://example.com/variant"
+                      aria-describedby={d}
+                      aria-invalid={urlErr ? "true" : undefined}
+                      onInput={(e) => setRow({ url: e.currentTarget.value })}
+                    />
+                  )}
+                </Field>
+                <Field label={`Variant ${letter(i)} weight (%)`} error={weightErr}>
+                  {(fid, d) => (
+                    <input
+                      id={fid}
+                      data-field={`testVariants[${i}].weight`}
+                      type="number"
+                      min={1}
+                      max={100}
+                      step={1}
+                      value={v.weight}
+                      aria-describedby={d}
+                      aria-invalid={weightErr ? "true" : undefined}
+                      onInput={(e) => setRow({ weight: e.currentTarget.value })}
+                    />
+                  )}
+                </Field>
+                <button
+                  type="button"
+                  class="btn btn-plain"
+                  aria-label={`Remove variant ${letter(i)}`}
+                  onClick={() => setS((p) => ({ ...p, variants: p.variants.filter((x) => x.key !== v.key) }))}
+                >
+                  Remove
+                </button>
+              </div>
+            );
+          })}
+          {s.variants.length > 0 && (
+            <p class="muted" data-field="testVariants" tabIndex={-1} aria-live="polite">
+              Weights add up to {s.variants.reduce((n, v) => n + (Number(v.weight) || 0), 0)}%.
+            </p>
+          )}
+          {errFor("testVariants") && (
+            <p class="field-error" role="alert">
+              {errFor("testVariants")}
+            </p>
+          )}
+          <div class="actions">
+            {s.variants.length === 0 ? (
+              <button
+                type="button"
+                class="btn btn-plain"
+                aria-describedby="ab-hint"
+                onClick={() => {
+                  const [a, b] = [rowKey++, rowKey++];
+                  setS((p) => ({
+                    ...p,
+                    variants: [
+                      { key: a, url: p.destinationUrl.trim(), weight: "50" },
+                      { key: b, url: "", weight: "50" },
+                    ],
+                  }));
+                  setTimeout(() => formRef.current?.querySelector<HTMLElement>('[data-field="testVariants[1].url"]')?.focus(), 0);
+                }}
+              >
+                Start an A/B test
+              </button>
+            ) : (
+              <>
+                {s.variants.length < MAX_VARIANTS && (
+                  <button
+                    type="button"
+                    class="btn btn-plain"
+                    onClick={() => {
+                      const n = s.variants.length;
+                      setS((p) => ({ ...p, variants: [...p.variants, { key: rowKey++, url: "", weight: "" }] }));
+                      setTimeout(() => formRef.current?.querySelector<HTMLElement>(`[data-field="testVariants[${n}].url"]`)?.focus(), 0);
+                    }}
+                  >
+                    Add a variant
+                  </button>
+                )}
+                <button type="button" class="btn btn-plain" onClick={() => set("variants", [])}>
+                  End the test
+                </button>
+              </>
+            )}
+          </div>
+        </fieldset>
+
+        <fieldset class="card" disabled={dis}>
+          <legend>Social preview card</legend>
+          <p class="hint">
+            What Slack, X, Facebook, LinkedIn and other link unfurlers show for the short URL; visitors are still redirected.
+            Leave it empty for no card.
+          </p>
+          <TextField
+            label="Headline"
+            name="preview.title"
+            value={s.preview.title}
+            err={errFor("preview.title")}
+            max={200}
+            onInput={(v) => set("preview", { ...s.preview, title: v })}
+          />
+          <TextField
+            label="Summary"
+            name="preview.description"
+            value={s.preview.description}
+            err={errFor("preview.description")}
+            max={500}
+            onInput={(v) => set("preview", { ...s.preview, description: v })}
+          />
+          <TextField
+            label="Image (https URL)"
+            name="preview.image"
+            type="url"
+            value={s.preview.image}
+            err={errFor("preview.image")}
+            placeholder="https://example.com/card.png"
+            onInput={(v) => set("preview", { ...s.preview, image: v })}
+          />
         </fieldset>
 
         <fieldset class="card" disabled={dis}>
