@@ -1,13 +1,15 @@
 // Operator mode (signed in with ADMIN_TOKEN): create a workspace and see
 // its first API key once; change a workspace's plan, name or link quota;
-// ban or unban a link by id. The operator API has no list endpoints, so
-// the workspaces created in this tab are remembered (ids only) for reuse.
+// ban or unban a link by id; block hosts (operator-blocklist.tsx). The
+// operator API lists no workspaces, so the workspaces created in this tab
+// are remembered (ids only) for reuse.
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import type { Link } from "../types";
 import { Button, ErrorBox, Field, fieldError, useApp } from "../ui";
 import type { ScreenProps } from "./index";
 import { OnceSecret, useAction } from "./kit";
+import { Blocklist } from "./operator-blocklist";
 
 type Plan = "free" | "pro" | "business";
 interface Workspace {
@@ -56,6 +58,7 @@ export function OperatorScreen(_: ScreenProps) {
         <ChangePlan known={known} onChanged={keep} />
       </div>
       <BanLink />
+      <Blocklist />
       {known.length > 0 && (
         <section class="card" aria-labelledby="known-h">
           <h2 id="known-h">Workspaces changed in this tab</h2>
