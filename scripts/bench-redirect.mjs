@@ -40,7 +40,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { workerOptions } from "../tests/helpers.mjs";
+import { applyMigrations, workerOptions } from "../tests/helpers.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(SELF), "..");
@@ -386,6 +386,11 @@ async function start(key, seedDir, runDir, { inspectorPort } = {}) {
   const url = await mf.ready;
   const pid = [...workerdPids()].find((p) => !before.has(p));
   const inst = { key, ...spec, mf, port: Number(url.port), pid, inspectorPort };
+  if (spec.workers.some((w) => w.d1Databases)) {
+    // The click aggregator flushes to D1: without the schema it fails to
+    // start, and every flush would time its error path and Queue fallback.
+    await applyMigrations(await mf.getD1Database("DB", spec.workers[0].name));
+  }
   if (spec.kv) {
     // A decoy under the socket's own host: were the Host header we send not
     // what the worker sees, ours would answer with this record.

@@ -1,6 +1,10 @@
 //! The worker: a route table (`router`), thin handlers, D1/KV stores and the queue
 //! consumer. Domain rules live in `edgelink_core`.
 
+use std::future::Future;
+
+use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
+use worker::wasm_bindgen_futures;
 use worker::worker_sys::web_sys;
 use worker::{
     event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
@@ -36,13 +40,21 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// The fetch export, written out rather than `#[event(fetch)]` (which makes
+/// every answer an `async` export): a hot-link-cache hit is answered
+/// synchronously with the `Response` itself, skipping the Promise and
+/// microtask glue of an async export (the largest part of the workers-rs
+/// floor's extra cost in the profile, see README "Performance"); anything
+/// that awaits returns a Promise. A JS `fetch` handler may return either,
+/// and worker-build's shim passes the value through.
+///
 /// Takes the runtime's request as it is: `worker::Request::from` would
 /// read its method, URL, headers and `cf` object up front (the `cf` getter
-/// alone was the largest item of the workers-rs floor's extra time in the
-/// profile, see README "Performance"); the redirect reads the URL once and
-/// `cf` only when it needs the country.
-#[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, wctx: Context) -> worker::Result<Response> {
+/// was the next largest item); the redirect reads the URL once and `cf`
+/// only when it needs the country.
+#[wasm_bindgen]
+pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
+    let wctx = Context::new(ctx);
     // Three prefix checks, then the redirect: the route table costs a
     // short link nothing.
     let url = req.url();
@@ -51,11 +63,33 @@ async fn fetch(req: web_sys::Request, env: Env, wctx: Context) -> worker::Result
         .iter()
         .any(|p| path.starts_with(p))
     {
-        let req = Request::from(req);
-        let ctx = Ctx::new(env, &req);
-        return Ok(router::answer(&ctx, req).await);
+        return promise(async move {
+            let req = Request::from(req);
+            let ctx = Ctx::new(env, &req);
+            Ok(router::answer(&ctx, req).await)
+        });
     }
-    redirect::handle(req, &url, env, wctx).await
+    if let Some(answer) = redirect::answer_now(&req, &url, &env, &wctx) {
+        return respond(answer);
+    }
+    promise(async move { redirect::handle(req, &url, env, wctx).await })
+}
+
+/// The async half of [`fetch`], as `#[event(fetch)]` drove it.
+fn promise(answer: impl Future<Output = worker::Result<Response>> + 'static) -> JsValue {
+    wasm_bindgen_futures::future_to_promise(async move { Ok(respond(answer.await)) }).into()
+}
+
+/// A handler's result as the runtime's `Response`, an error logged and
+/// answered 500 as `#[event(fetch)]` does.
+fn respond(answer: worker::Result<Response>) -> JsValue {
+    let answer = answer.or_else(|e| {
+        worker::console_error!("{e}");
+        Response::error("INTERNAL SERVER ERROR", 500)
+    });
+    // Building that 500 cannot fail in practice (the macro unwraps it);
+    // `undefined` would still make the runtime answer 500.
+    answer.map_or(JsValue::UNDEFINED, |r| web_sys::Response::from(r).into())
 }
 
 /// Three Queues, told apart by their exact configured names

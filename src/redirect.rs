@@ -8,8 +8,10 @@
 //! guesses).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use edgelink_core::events::{ClickEvent, QueueMessage};
+use edgelink_core::link::RedirectRecord;
 use edgelink_core::redirect::{decide, split_qr_marker, Decision, Visit};
 use edgelink_core::secrets::{base62, visitor_hash};
 use edgelink_core::slug::Slug;
@@ -21,6 +23,7 @@ use worker::worker_sys::web_sys;
 use worker::{Cf, Context, Env, Headers, Method, Request, Response};
 
 use crate::aggregator;
+use crate::config::Config;
 use crate::http::random_bytes;
 use crate::store::{ratelimit, records};
 
@@ -115,75 +118,242 @@ fn html(status: u16, body: String) -> worker::Result<Response> {
     Ok(crate::http::html(status, body))
 }
 
-/// `raw_url` is `req.url()`, read once by the caller.
+/// An answer given before the redirect's end: a page that needs no record
+/// (or no visitor), or a failed header read.
+type Early = worker::Result<Response>;
+
+/// A redirect request as read before the record lookup.
+struct Incoming<'r> {
+    req: &'r web_sys::Request,
+    env: &'r Env,
+    headers: Headers,
+    now: i64,
+    slug: Slug,
+    raw_query: &'r str,
+    method: Method,
+    cfg: Rc<Config>,
+    host: String,
+}
+
+/// Who is visiting, read once the link is known.
+struct Visitor {
+    ua: String,
+    country: Option<String>,
+    hash: String,
+}
+
+impl<'r> Incoming<'r> {
+    /// `raw_url` is `req.url()`, read once by the caller.
+    fn read(req: &'r web_sys::Request, raw_url: &'r str, env: &'r Env) -> Result<Self, Early> {
+        let headers = Headers(req.headers());
+        let now = crate::clock::now(&headers);
+        let parts = RequestUrl::split(raw_url);
+        // Slug first: garbage never costs a KV read.
+        let Some(slug) = Slug::parse_path(parts.path.trim_start_matches('/')) else {
+            return Err(html(404, pages::not_found()));
+        };
+        let method = Method::from(req.method());
+        if !matches!(method, Method::Get | Method::Head | Method::Post) {
+            let r = html(405, pages::layout(405, "Method not allowed", "")).and_then(|mut r| {
+                r.headers_mut().set("Allow", "GET, HEAD, POST")?;
+                Ok(r)
+            });
+            return Err(r);
+        }
+        let cfg = crate::config::get(env);
+        // The URL's host is the Host header the visitor sent (the runtime
+        // builds the URL from it), and stays right when a test harness or
+        // an internal hop rewrites the header.
+        let host = Some(parts.authority)
+            .filter(|h| !h.is_empty())
+            .map(|h| h.to_ascii_lowercase())
+            .unwrap_or_else(|| cfg.short_domain.clone());
+        Ok(Self {
+            req,
+            env,
+            headers,
+            now,
+            slug,
+            raw_query: parts.query,
+            method,
+            cfg,
+            host,
+        })
+    }
+
+    /// A custom host is tried first; any host without the link falls back
+    /// to the default domain's links.
+    fn hosts(&self) -> Vec<&str> {
+        let mut hosts = vec![self.host.as_str()];
+        if self.host != self.cfg.short_domain {
+            hosts.push(&self.cfg.short_domain);
+        }
+        hosts
+    }
+
+    fn visitor(&self) -> Result<Visitor, Early> {
+        // Fails loudly (logged 500) rather than hashing with a known key.
+        let secret = match self.cfg.visitor_hash_secret() {
+            Ok(s) => s,
+            Err(e) => {
+                worker::console_error!("redirect: misconfigured deployment: {e}");
+                return Err(html(500, pages::layout(500, "Server error", "")));
+            }
+        };
+        let ua = self
+            .headers
+            .get("User-Agent")
+            .map_err(Err)?
+            .unwrap_or_default();
+        let ip = self
+            .headers
+            .get("CF-Connecting-IP")
+            .map_err(Err)?
+            .unwrap_or_default();
+        let country = self
+            .req
+            .cf()
+            .map(Cf::from)
+            .and_then(|cf| cf.country())
+            .map(|c| c.to_ascii_uppercase());
+        let hash = visitor_hash(secret, self.now.div_euclid(DAY_MS), &ip, &ua);
+        Ok(Visitor { ua, country, hash })
+    }
+
+    /// Everything after the lookup (and the password form's read) that
+    /// never awaits, shared by both paths: decide, hand the click on,
+    /// answer.
+    fn answer(
+        &self,
+        wctx: &Context,
+        (domain, record): (&str, &RedirectRecord),
+        who: Visitor,
+        password: Option<&str>,
+    ) -> worker::Result<Response> {
+        if self.method == Method::Post && record.password_hash.is_none() {
+            return html(405, pages::layout(405, "Method not allowed", ""));
+        }
+        let (qr, query) = split_qr_marker(self.raw_query);
+        let parsed_ua = ua::parse(&who.ua);
+        let visit = Visit {
+            ua: parsed_ua,
+            country: who.country.as_deref(),
+            password,
+            query: &query,
+            visitor: &who.hash,
+            // Only links with a card pay for the second UA scan.
+            link_preview: record.preview.is_some() && ua::is_link_preview(&who.ua),
+        };
+        let decision = decide(record, &visit, self.now);
+        let Decision::Redirect { location, variant } = decision else {
+            // Not a click: pages (the preview card included) are never counted.
+            let body = match (&decision, &record.preview) {
+                (Decision::Preview, Some(p)) => pages::preview_card(p, &record.destination_url),
+                _ => {
+                    let short_url = self.cfg.short_url(domain, self.slug.as_str());
+                    pages::for_decision(&decision, &short_url).unwrap_or_default()
+                }
+            };
+            return html(decision.status(), body);
+        };
+
+        if self.method != Method::Head {
+            let referrer = self.headers.get("Referer")?.and_then(|r| url::host_of(&r));
+            let event = ClickEvent {
+                id: format!("evt_{}", base62(&random_bytes::<16>())),
+                link_id: record.link_id.clone(),
+                workspace_id: record.workspace_id.clone(),
+                ts: self.now,
+                country: who.country,
+                device: parsed_ua.device.as_str().into(),
+                os: parsed_ua.os.as_str().into(),
+                browser: parsed_ua.browser.as_str().into(),
+                referrer,
+                bot: parsed_ua.is_bot,
+                visitor: who.hash,
+                qr,
+                webhook: record.webhook,
+                scene: record.webhook_scene.clone(),
+                variant,
+            };
+            queue_click(
+                self.env,
+                wctx,
+                event,
+                self.cfg.click_batch_ms,
+                aggregator::Client::new(&self.cfg),
+            );
+        }
+
+        let mut r = Response::empty()?.with_status(302);
+        let h = r.headers_mut();
+        h.set("Location", &location)?;
+        h.set("Cache-Control", "private, max-age=0")?;
+        h.set("X-Robots-Tag", "noindex")?;
+        Ok(r)
+    }
+}
+
+/// The redirect when it can answer without awaiting anything: a page that
+/// needs no record, or a link in this isolate's hot cache (not a password
+/// form's POST). `None`: [`handle`] answers, from the start (a miss costs
+/// a KV read, next to which reading the request again is nothing).
+pub fn answer_now(
+    req: &web_sys::Request,
+    raw_url: &str,
+    env: &Env,
+    wctx: &Context,
+) -> Option<worker::Result<Response>> {
+    let inc = match Incoming::read(req, raw_url, env) {
+        Ok(inc) => inc,
+        Err(early) => return Some(early),
+    };
+    let (domain, record) = records::lookup_hot(
+        &inc.hosts(),
+        inc.slug.as_str(),
+        inc.now,
+        inc.cfg.hot_cache_ttl_ms,
+    )?;
+    if inc.method == Method::Post && record.password_hash.is_some() {
+        return None;
+    }
+    Some(match inc.visitor() {
+        Ok(who) => inc.answer(wctx, (domain, &record), who, None),
+        Err(early) => early,
+    })
+}
+
+/// The redirect, awaiting the KV read on a hot-cache miss and a password
+/// form's rate limit and body. `raw_url` is `req.url()`, read once by the
+/// caller.
 pub async fn handle(
     req: web_sys::Request,
     raw_url: &str,
     env: Env,
     wctx: Context,
 ) -> worker::Result<Response> {
-    let headers = Headers(req.headers());
-    let now = crate::clock::now(&headers);
-    let parts = RequestUrl::split(raw_url);
-    let raw_query = parts.query;
-    // Slug first: garbage never costs a KV read.
-    let Some(slug) = Slug::parse_path(parts.path.trim_start_matches('/')) else {
-        return html(404, pages::not_found());
+    let inc = match Incoming::read(&req, raw_url, &env) {
+        Ok(inc) => inc,
+        Err(early) => return early,
     };
-    let method = Method::from(req.method());
-    if !matches!(method, Method::Get | Method::Head | Method::Post) {
-        let mut r = html(405, pages::layout(405, "Method not allowed", ""))?;
-        r.headers_mut().set("Allow", "GET, HEAD, POST")?;
-        return Ok(r);
-    }
-    let cfg = crate::config::get(&env);
-    // The URL's host is the Host header the visitor sent (the runtime
-    // builds the URL from it), and stays right when a test harness or an
-    // internal hop rewrites the header.
-    let host = Some(parts.authority)
-        .filter(|h| !h.is_empty())
-        .map(|h| h.to_ascii_lowercase())
-        .unwrap_or_else(|| cfg.short_domain.clone());
-
-    // A custom host is tried first; any host without the link falls back
-    // to the default domain's links.
-    let mut hosts = vec![host.as_str()];
-    if host != cfg.short_domain {
-        hosts.push(&cfg.short_domain);
-    }
     let found = records::lookup(
         || env.kv("LINKS"),
-        &hosts,
-        slug.as_str(),
-        now,
-        cfg.hot_cache_ttl_ms,
+        &inc.hosts(),
+        inc.slug.as_str(),
+        inc.now,
+        inc.cfg.hot_cache_ttl_ms,
     )
     .await?;
     let Some((domain, record)) = found else {
         return html(404, pages::not_found());
     };
-    // Fails loudly (logged 500) rather than hashing with a known key.
-    let visitor_secret = match cfg.visitor_hash_secret() {
-        Ok(s) => s,
-        Err(e) => {
-            worker::console_error!("redirect: misconfigured deployment: {e}");
-            return html(500, pages::layout(500, "Server error", ""));
-        }
+    let who = match inc.visitor() {
+        Ok(who) => who,
+        Err(early) => return early,
     };
-
-    let ua_header = headers.get("User-Agent")?.unwrap_or_default();
-    let (qr, query) = split_qr_marker(raw_query);
-    let ip = headers.get("CF-Connecting-IP")?.unwrap_or_default();
-    let country = req
-        .cf()
-        .map(Cf::from)
-        .and_then(|cf| cf.country())
-        .map(|c| c.to_ascii_uppercase());
-    let visitor = visitor_hash(visitor_secret, now.div_euclid(DAY_MS), &ip, &ua_header);
-
     // Only a form POST to a password-protected link carries a password.
-    let password = if method == Method::Post && record.password_hash.is_some() {
-        if !password_attempt_allowed(&env, &record.link_id, &visitor, now).await {
+    let password = if inc.method == Method::Post && record.password_hash.is_some() {
+        if !password_attempt_allowed(&env, &record.link_id, &who.hash, inc.now).await {
             return html(429, pages::too_many_attempts());
         }
         let form = Request::from(Clone::clone(&req))
@@ -194,67 +364,7 @@ pub async fn handle(
     } else {
         None
     };
-    if method == Method::Post && record.password_hash.is_none() {
-        return html(405, pages::layout(405, "Method not allowed", ""));
-    }
-
-    let parsed_ua = ua::parse(&ua_header);
-    let visit = Visit {
-        ua: parsed_ua,
-        country: country.as_deref(),
-        password: password.as_deref(),
-        query: &query,
-        visitor: &visitor,
-        // Only links with a card pay for the second UA scan.
-        link_preview: record.preview.is_some() && ua::is_link_preview(&ua_header),
-    };
-    let decision = decide(&record, &visit, now);
-    let Decision::Redirect { location, variant } = decision else {
-        // Not a click: pages (the preview card included) are never counted.
-        let body = match (&decision, &record.preview) {
-            (Decision::Preview, Some(p)) => pages::preview_card(p, &record.destination_url),
-            _ => {
-                let short_url = cfg.short_url(domain, slug.as_str());
-                pages::for_decision(&decision, &short_url).unwrap_or_default()
-            }
-        };
-        return html(decision.status(), body);
-    };
-
-    if method != Method::Head {
-        let referrer = headers.get("Referer")?.and_then(|r| url::host_of(&r));
-        let event = ClickEvent {
-            id: format!("evt_{}", base62(&random_bytes::<16>())),
-            link_id: record.link_id.clone(),
-            workspace_id: record.workspace_id.clone(),
-            ts: now,
-            country,
-            device: parsed_ua.device.as_str().into(),
-            os: parsed_ua.os.as_str().into(),
-            browser: parsed_ua.browser.as_str().into(),
-            referrer,
-            bot: parsed_ua.is_bot,
-            visitor,
-            qr,
-            webhook: record.webhook,
-            scene: record.webhook_scene.clone(),
-            variant,
-        };
-        queue_click(
-            &env,
-            &wctx,
-            event,
-            cfg.click_batch_ms,
-            aggregator::Client::new(&cfg),
-        );
-    }
-
-    let mut r = Response::empty()?.with_status(302);
-    let h = r.headers_mut();
-    h.set("Location", &location)?;
-    h.set("Cache-Control", "private, max-age=0")?;
-    h.set("X-Robots-Tag", "noindex")?;
-    Ok(r)
+    inc.answer(&wctx, (domain, &record), who, password.as_deref())
 }
 
 /// D1-backed so the limit holds across isolates; fails open on D1 errors

@@ -95,10 +95,8 @@ pub async fn lookup<'h>(
     let mut store = None;
     for &host in hosts {
         let key = Records::key((host, slug));
-        if ttl_ms > 0 {
-            if let Some(r) = cache_get(&key, now) {
-                return Ok(Some((host, r)));
-            }
+        if let Some(r) = hot_get(&key, now, ttl_ms) {
+            return Ok(Some((host, r)));
         }
         let store = match &store {
             Some(s) => s,
@@ -115,6 +113,28 @@ pub async fn lookup<'h>(
     Ok(None)
 }
 
+/// [`lookup`] when it would answer from the hot cache alone, without
+/// awaiting: the first host's cached record. `None` means [`lookup`] must
+/// run, since a later host is consulted only after a KV read of the first.
+pub fn lookup_hot<'h>(
+    hosts: &[&'h str],
+    slug: &str,
+    now: i64,
+    ttl_ms: i64,
+) -> Option<(&'h str, Rc<RedirectRecord>)> {
+    let &host = hosts.first()?;
+    hot_get(&Records::key((host, slug)), now, ttl_ms).map(|r| (host, r))
+}
+
+/// The hot cache as the lookups read it: off when `ttl_ms` is 0.
+fn hot_get(key: &str, now: i64, ttl_ms: i64) -> Option<Rc<RedirectRecord>> {
+    if ttl_ms > 0 {
+        cache_get(key, now)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +148,23 @@ mod tests {
         cache_put("k".into(), Rc::new(RedirectRecord::default()), 100, 0);
         forget("k");
         assert!(cache_get("k", 50).is_none());
+    }
+
+    #[test]
+    fn hot_lookup_answers_for_the_first_host_only() {
+        let hosts = ["custom.example", "short.example"];
+        // The default domain's link, cached: the custom host still needs
+        // its KV read first.
+        let key = Records::key(("short.example", "s1"));
+        cache_put(key, Rc::new(RedirectRecord::default()), 100, 0);
+        assert!(lookup_hot(&hosts, "s1", 50, 60).is_none());
+        assert_eq!(
+            lookup_hot(&hosts[1..], "s1", 50, 60).map(|f| f.0),
+            Some("short.example")
+        );
+        // Off with the cache, and expired entries miss.
+        assert!(lookup_hot(&hosts[1..], "s1", 50, 0).is_none());
+        assert!(lookup_hot(&hosts[1..], "s1", 100, 60).is_none());
+        assert!(lookup_hot(&[], "s1", 50, 60).is_none());
     }
 }
