@@ -17,13 +17,21 @@
 //   and ours cold/hot with no EVENTS producer binding at all (the redirect
 //   then sends no click event).
 //
+// Each ratio line gives ours/baseline of the median req/s and "paired",
+// the median of the per-round ratios (the two sides run back to back in a
+// round, so slow drift of the machine cancels out of it).
+//
 // Load comes from autocannon in a separate Node process (this file run
 // with `--load`). Latencies are per response from autocannon's own hrtime
 // measurement (its histogram would round them to whole milliseconds);
 // req/s counts 302 answers only.
 //
 // Knobs: BENCH_SECONDS (4), BENCH_WARMUP (0.5), BENCH_ROUNDS (3),
-// BENCH_CONNECTIONS ("1,16"), BENCH_LINKS (10000), BENCH_DIAGNOSTICS (1).
+// BENCH_CONNECTIONS ("1,16"), BENCH_LINKS (10000), BENCH_DIAGNOSTICS (1),
+// BENCH_SCENARIOS (keys to run, e.g. "floor,floorNoEvent"; all by default),
+// BENCH_AGAINST (another build of ours, a directory under the checkout such
+// as .bench/prev/build: adds (e) and (f), this build's hot and cold paths
+// against that one's, to tell a change from this machine's drift).
 //
 // `--profile [keys]` (BENCH_PROFILE=1 in `npm run bench`) instead takes a
 // V8 CPU profile through workerd's inspector of each side under load
@@ -60,6 +68,8 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = (env.BENCH_CONNECTIONS ?? "1,16").split(",").map(Number);
 const LINKS = Number(env.BENCH_LINKS ?? 10000);
 const DIAGNOSTICS = (env.BENCH_DIAGNOSTICS ?? "1") !== "0";
+const ONLY = env.BENCH_SCENARIOS ? env.BENCH_SCENARIOS.split(",") : null;
+const AGAINST = env.BENCH_AGAINST || null;
 const TARGETS = { cold: 0.9, hot: 0.8, floor: 0.9, floorNoEvent: 0.9 };
 const PROFILE_AT = process.argv.indexOf("--profile");
 /** Sides to profile (`--profile a,b`), or null for the throughput run. */
@@ -189,12 +199,12 @@ export default {
   async fetch() { return new Response(String(seen)); },
 }`;
 
-function ours(ttl, { producer = true, batchMs } = {}) {
+function ours(ttl, { producer = true, batchMs, build = "build" } = {}) {
   // The same options as the tests (tests/helpers.mjs, from wrangler.toml),
   // on the release build; no consumers (the ack worker drains the queue),
   // no static assets in front, and the seeded KV store (id "LINKS").
   const o = workerOptions({
-    build: "build",
+    build,
     queueConsumers: false,
     assets: false,
     vars: {
@@ -276,10 +286,16 @@ const INSTANCES = {
       }
     : {}),
   oursHotNoEvent: { label: "ours, hot cache, no event", workers: [ours(60, { producer: false })], kv: true, loc: LOCATION_OURS },
+  ...(AGAINST
+    ? {
+        thenHot: { label: "other build, hot cache", workers: [ours(60, { build: AGAINST }), ackWorker], kv: true, ack: true, loc: LOCATION_OURS },
+        thenCold: { label: "other build, cache off", workers: [ours(0, { build: AGAINST }), ackWorker], kv: true, ack: true, loc: LOCATION_OURS },
+      }
+    : {}),
 };
 
 const HAS_FLOOR = existsSync(path.join(FLOOR, "index_bg.wasm"));
-const SCENARIOS = [
+const ALL_SCENARIOS = [
   { key: "cold", title: "(a) full path, cold", ours: "oursCold", base: "jsKv", links: LINKS },
   { key: "hot", title: "(b) hot path", ours: "oursHot", base: "jsConst", links: 1 },
   // What is in our hands: the hot path against the workers-rs floor (the
@@ -291,15 +307,26 @@ const SCENARIOS = [
   ...(HAS_FLOOR
     ? [{ key: "floorNoEvent", title: "(d) hot, no event, vs Rust floor", ours: "oursHotNoEvent", base: "rustConst", links: 1 }]
     : []),
+  ...(AGAINST
+    ? [
+        { key: "againstHot", title: "(e) hot vs other build", ours: "oursHot", base: "thenHot", links: 1, target: null },
+        { key: "againstCold", title: "(f) cold vs other build", ours: "oursCold", base: "thenCold", links: LINKS, target: null },
+      ]
+    : []),
 ];
-const DIAGS = DIAGNOSTICS
-  ? [
-      { scenario: "cold", key: "oursColdPerClick", title: "(a) diag" },
-      { scenario: "cold", key: "jsKvSend", title: "(a) diag" },
-      { scenario: "hot", key: "oursHotPerClick", title: "(b) diag" },
-      { scenario: "cold", key: "oursColdNoEvent", title: "(a) diag" },
-    ]
-  : [];
+const SCENARIOS = ALL_SCENARIOS.filter((sc) => !ONLY || ONLY.includes(sc.key));
+const DIAGS = (
+  DIAGNOSTICS
+    ? [
+        { scenario: "cold", key: "oursColdPerClick", title: "(a) diag" },
+        { scenario: "cold", key: "jsKvSend", title: "(a) diag" },
+        { scenario: "hot", key: "oursHotPerClick", title: "(b) diag" },
+        { scenario: "cold", key: "oursColdNoEvent", title: "(a) diag" },
+      ]
+    : []
+).filter((d) => SCENARIOS.some((sc) => sc.key === d.scenario));
+/** The instances the chosen scenarios use. */
+const USED = new Set([...SCENARIOS.flatMap((sc) => [sc.ours, sc.base]), ...DIAGS.map((d) => d.key)]);
 
 // ------------------------------------------------------------ processes
 
@@ -461,7 +488,10 @@ async function inspect(inst) {
   const name = inst.workers[0].name;
   const list = await (await fetch(`http://127.0.0.1:${inst.inspectorPort}/json/list`)).json();
   const target = list.find((t) => t.id?.endsWith(`:${name}`) || t.title?.includes(name)) ?? list[0];
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  // Node 22 has a global WebSocket; Node 20 only behind a flag, so
+  // Miniflare's own `ws` then.
+  const WS = globalThis.WebSocket ?? (await import("ws")).default;
+  const ws = new WS(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
     ws.onerror = reject;
@@ -631,7 +661,7 @@ async function main() {
       return await profileAll(inst);
     }
     // One at a time, so each workerd's pid can be told apart.
-    for (const key of Object.keys(INSTANCES)) inst[key] = await start(key, seed.dir, runDir);
+    for (const key of Object.keys(INSTANCES).filter((k) => USED.has(k))) inst[key] = await start(key, seed.dir, runDir);
     console.log(
       `started ${Object.keys(inst).length} Miniflare instances (each its own workerd and copy of the KV data) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
@@ -657,12 +687,12 @@ async function bench(inst, t0) {
     }
     if (i.redirects === undefined) i.redirects = 2;
   }
-  for (const key of ["oursCold", "jsKv"]) {
+  for (const key of ["oursCold", "jsKv", "thenCold"].filter((k) => inst[k])) {
     const i = inst[key];
     const n = LINKS - 1;
     const p = `/${slugFor(n)}`;
     const r = await get(i.port, p);
-    const want = `https://example.com/p/${n}${key === "jsKv" ? "" : "?utm_source=bench"}`;
+    const want = `https://example.com/p/${n}${i.loc === LOCATION_JS ? "" : "?utm_source=bench"}`;
     check(i.label, p, r, r.status === 302 && r.location === want, `302 ${want}`);
     i.redirects++;
     const nf = await get(i.port, "/no-such-slug");
@@ -745,10 +775,12 @@ async function bench(inst, t0) {
       const b = agg(sc.key, sc.base, c);
       const ratio = o.rps / b.rps;
       const perRound = o.each.map((x, i) => x / b.each[i]);
-      const target = TARGETS[sc.key];
-      ratios.push({ scenario: sc.key, connections: c, ratio, target, met: ratio >= target, perRound });
+      const target = TARGETS[sc.key] ?? null;
+      const paired = median(perRound);
+      ratios.push({ scenario: sc.key, connections: c, ratio, paired, target, met: target === null ? null : ratio >= target, perRound });
+      const verdict = target === null ? "(no target)" : `target >= ${target}: ${ratio >= target ? "met" : "NOT met"}`;
       console.log(
-        `ratio ${pad(sc.title, 20)} c=${lpad(c, 2)}: ours/baseline = ${ratio.toFixed(2)}  target >= ${target}: ${ratio >= target ? "met" : "NOT met"}  (per round ${perRound.map((x) => x.toFixed(2)).join(" / ")})`,
+        `ratio ${pad(sc.title, 20)} c=${lpad(c, 2)}: ours/baseline = ${ratio.toFixed(2)}, paired ${paired.toFixed(2)}  ${verdict}  (per round ${perRound.map((x) => x.toFixed(2)).join(" / ")})`,
       );
     }
   }

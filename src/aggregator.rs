@@ -54,8 +54,12 @@ const ABORT: &str = "aggregator reset by a fault hook";
 
 /// Whether this deployment has the aggregator (without it the redirect
 /// keeps the Queue path of old, and the consumer cannot count).
+/// Asked once per isolate: bindings only change with a new deployment.
 pub fn available(env: &Env) -> bool {
-    env.durable_object(BINDING).is_ok()
+    thread_local! {
+        static BOUND: std::cell::OnceCell<bool> = const { std::cell::OnceCell::new() };
+    }
+    BOUND.with(|b| *b.get_or_init(|| env.durable_object(BINDING).is_ok()))
 }
 
 async fn call(env: &Env, shard: u32, path: &str, body: Option<String>) -> worker::Result<Response> {
@@ -457,26 +461,29 @@ impl Inner {
         if crate::faults::fire(&self.env, crate::faults::HANG, &batch).await {
             worker::Delay::from(std::time::Duration::from_secs(120)).await;
         }
+        let n = batch.len();
+        // Only the fault hook reads the clicks after the commit.
+        #[cfg(feature = "test-hooks")]
+        let kept = batch.clone();
         let wait_ms = self.cfg().analytics_commit_ms;
-        let ok = if wait_ms == 0 || batch.len() >= GROUP_MAX {
+        let ok = if wait_ms == 0 || n >= GROUP_MAX {
             let me = self.clone();
-            let b = batch.clone();
             self.state
-                .block_concurrency_while(async move { Ok(me.commit(b).await) })
+                .block_concurrency_while(async move { Ok(me.commit(batch).await) })
                 .await?
                 .map_err(|e| console_error!("aggregator: commit failed: {e:?}"))
                 .is_ok()
         } else {
-            self.group_commit(batch.clone(), wait_ms).await
+            self.group_commit(batch, wait_ms).await
         };
         if !ok {
             return Response::error("commit failed", 500);
         }
         #[cfg(feature = "test-hooks")]
-        if crate::faults::fire(&self.env, crate::faults::AFTER_COMMIT, &batch).await {
+        if crate::faults::fire(&self.env, crate::faults::AFTER_COMMIT, &kept).await {
             return Response::error("fault injected after the commit", 500);
         }
-        Response::from_json(&json!({"recorded": batch.len()}))
+        Response::from_json(&json!({"recorded": n}))
     }
 
     /// Gathers the calls of `wait_ms` (or `GROUP_MAX` clicks) into one

@@ -76,20 +76,22 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
 }
 
 /// The async half of [`fetch`], as `#[event(fetch)]` drove it.
-fn promise(answer: impl Future<Output = worker::Result<Response>> + 'static) -> JsValue {
+fn promise(
+    answer: impl Future<Output = worker::Result<impl Into<web_sys::Response>>> + 'static,
+) -> JsValue {
     wasm_bindgen_futures::future_to_promise(async move { Ok(respond(answer.await)) }).into()
 }
 
 /// A handler's result as the runtime's `Response`, an error logged and
 /// answered 500 as `#[event(fetch)]` does.
-fn respond(answer: worker::Result<Response>) -> JsValue {
-    let answer = answer.or_else(|e| {
+fn respond(answer: worker::Result<impl Into<web_sys::Response>>) -> JsValue {
+    let answer = answer.map(Into::into).or_else(|e| {
         worker::console_error!("{e}");
-        Response::error("INTERNAL SERVER ERROR", 500)
+        Response::error("INTERNAL SERVER ERROR", 500).map(Into::into)
     });
     // Building that 500 cannot fail in practice (the macro unwraps it);
     // `undefined` would still make the runtime answer 500.
-    answer.map_or(JsValue::UNDEFINED, |r| web_sys::Response::from(r).into())
+    answer.map_or(JsValue::UNDEFINED, JsValue::from)
 }
 
 /// Three Queues, told apart by their exact configured names

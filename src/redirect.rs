@@ -13,14 +13,14 @@ use std::rc::Rc;
 use edgelink_core::events::{ClickEvent, QueueMessage};
 use edgelink_core::link::RedirectRecord;
 use edgelink_core::redirect::{decide, split_qr_marker, Decision, Visit};
-use edgelink_core::secrets::{base62, visitor_hash};
+use edgelink_core::secrets::{EventIds, VisitorKey};
 use edgelink_core::slug::Slug;
 use edgelink_core::time::DAY_MS;
 use edgelink_core::url::RequestUrl;
 use edgelink_core::{pages, ua, url};
-use worker::worker_sys::ext::RequestExt;
+use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use worker::worker_sys::web_sys;
-use worker::{Cf, Context, Env, Headers, Method, Request, Response};
+use worker::{Context, Env, Method, Request};
 
 use crate::aggregator;
 use crate::config::Config;
@@ -34,10 +34,40 @@ const PASSWORD_ATTEMPTS_PER_MINUTE: i64 = 10;
 /// to the aggregator as many clicks).
 const CLICK_BATCH_MAX: usize = 100;
 
+#[wasm_bindgen(module = "/src/redirect.js")]
+extern "C" {
+    /// User-Agent, CF-Connecting-IP, Referer and country, `\n`-separated.
+    #[wasm_bindgen(js_name = visitorFields)]
+    fn visitor_fields(req: &web_sys::Request) -> String;
+    /// The 302 to `location`.
+    #[wasm_bindgen(catch)]
+    fn found(location: &str) -> Result<web_sys::Response, JsValue>;
+}
+
 thread_local! {
     static MISSING_QUEUE_LOGGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Click events of this isolate not yet handed on.
     static PENDING_CLICKS: RefCell<Vec<ClickEvent>> = const { RefCell::new(Vec::new()) };
+    static EVENT_IDS: RefCell<Option<EventIds>> = const { RefCell::new(None) };
+    /// The keyed visitor hash of this isolate's secret (which only changes
+    /// with a new deployment, in new isolates).
+    static VISITOR_KEY: RefCell<Option<Rc<VisitorKey>>> = const { RefCell::new(None) };
+}
+
+fn next_event_id() -> String {
+    EVENT_IDS.with(|ids| {
+        ids.borrow_mut()
+            .get_or_insert_with(|| EventIds::new(&random_bytes::<16>()))
+            .next_id()
+    })
+}
+
+fn visitor_key(secret: &str) -> Rc<VisitorKey> {
+    VISITOR_KEY.with(|k| {
+        k.borrow_mut()
+            .get_or_insert_with(|| Rc::new(VisitorKey::new(secret)))
+            .clone()
+    })
 }
 
 fn take_pending() -> Vec<ClickEvent> {
@@ -112,21 +142,24 @@ async fn deliver(env: Env, batch: Vec<ClickEvent>, direct: bool, to: aggregator:
     }
 }
 
+/// The redirect's answer, as the runtime's `Response` (the 302 is built
+/// in JS, see src/redirect.js).
+pub type Answer = worker::Result<web_sys::Response>;
+
 /// The redirect's pages: the one HTML answer (`http::html`: not cached,
 /// not indexed).
-fn html(status: u16, body: String) -> worker::Result<Response> {
-    Ok(crate::http::html(status, body))
+fn html(status: u16, body: String) -> Answer {
+    Ok(crate::http::html(status, body).into())
 }
 
 /// An answer given before the redirect's end: a page that needs no record
-/// (or no visitor), or a failed header read.
-type Early = worker::Result<Response>;
+/// (or no visitor).
+type Early = Answer;
 
 /// A redirect request as read before the record lookup.
 struct Incoming<'r> {
     req: &'r web_sys::Request,
     env: &'r Env,
-    headers: Headers,
     now: i64,
     slug: Slug,
     raw_query: &'r str,
@@ -139,14 +172,14 @@ struct Incoming<'r> {
 struct Visitor {
     ua: String,
     country: Option<String>,
+    referrer: Option<String>,
     hash: String,
 }
 
 impl<'r> Incoming<'r> {
     /// `raw_url` is `req.url()`, read once by the caller.
     fn read(req: &'r web_sys::Request, raw_url: &'r str, env: &'r Env) -> Result<Self, Early> {
-        let headers = Headers(req.headers());
-        let now = crate::clock::now(&headers);
+        let now = crate::clock::now_of(req);
         let parts = RequestUrl::split(raw_url);
         // Slug first: garbage never costs a KV read.
         let Some(slug) = Slug::parse_path(parts.path.trim_start_matches('/')) else {
@@ -154,11 +187,11 @@ impl<'r> Incoming<'r> {
         };
         let method = Method::from(req.method());
         if !matches!(method, Method::Get | Method::Head | Method::Post) {
-            let r = html(405, pages::layout(405, "Method not allowed", "")).and_then(|mut r| {
-                r.headers_mut().set("Allow", "GET, HEAD, POST")?;
-                Ok(r)
-            });
-            return Err(r);
+            let mut r = crate::http::html(405, pages::layout(405, "Method not allowed", ""));
+            return Err(r
+                .headers_mut()
+                .set("Allow", "GET, HEAD, POST")
+                .map(|()| r.into()));
         }
         let cfg = crate::config::get(env);
         // The URL's host is the Host header the visitor sent (the runtime
@@ -171,7 +204,6 @@ impl<'r> Incoming<'r> {
         Ok(Self {
             req,
             env,
-            headers,
             now,
             slug,
             raw_query: parts.query,
@@ -200,24 +232,19 @@ impl<'r> Incoming<'r> {
                 return Err(html(500, pages::layout(500, "Server error", "")));
             }
         };
-        let ua = self
-            .headers
-            .get("User-Agent")
-            .map_err(Err)?
-            .unwrap_or_default();
-        let ip = self
-            .headers
-            .get("CF-Connecting-IP")
-            .map_err(Err)?
-            .unwrap_or_default();
-        let country = self
-            .req
-            .cf()
-            .map(Cf::from)
-            .and_then(|cf| cf.country())
-            .map(|c| c.to_ascii_uppercase());
-        let hash = visitor_hash(secret, self.now.div_euclid(DAY_MS), &ip, &ua);
-        Ok(Visitor { ua, country, hash })
+        let fields = visitor_fields(self.req);
+        let mut fields = fields.splitn(4, '\n');
+        let mut next = || fields.next().unwrap_or_default();
+        let (ua, ip, referer, country) = (next(), next(), next(), next());
+        let hash = visitor_key(secret).hash(self.now.div_euclid(DAY_MS), ip, ua);
+        Ok(Visitor {
+            ua: ua.to_owned(),
+            country: Some(country)
+                .filter(|c| !c.is_empty())
+                .map(|c| c.to_ascii_uppercase()),
+            referrer: url::host_of(referer),
+            hash,
+        })
     }
 
     /// Everything after the lookup (and the password form's read) that
@@ -229,7 +256,7 @@ impl<'r> Incoming<'r> {
         (domain, record): (&str, &RedirectRecord),
         who: Visitor,
         password: Option<&str>,
-    ) -> worker::Result<Response> {
+    ) -> Answer {
         if self.method == Method::Post && record.password_hash.is_none() {
             return html(405, pages::layout(405, "Method not allowed", ""));
         }
@@ -258,9 +285,8 @@ impl<'r> Incoming<'r> {
         };
 
         if self.method != Method::Head {
-            let referrer = self.headers.get("Referer")?.and_then(|r| url::host_of(&r));
             let event = ClickEvent {
-                id: format!("evt_{}", base62(&random_bytes::<16>())),
+                id: next_event_id(),
                 link_id: record.link_id.clone(),
                 workspace_id: record.workspace_id.clone(),
                 ts: self.now,
@@ -268,7 +294,7 @@ impl<'r> Incoming<'r> {
                 device: parsed_ua.device.as_str().into(),
                 os: parsed_ua.os.as_str().into(),
                 browser: parsed_ua.browser.as_str().into(),
-                referrer,
+                referrer: who.referrer,
                 bot: parsed_ua.is_bot,
                 visitor: who.hash,
                 qr,
@@ -285,12 +311,7 @@ impl<'r> Incoming<'r> {
             );
         }
 
-        let mut r = Response::empty()?.with_status(302);
-        let h = r.headers_mut();
-        h.set("Location", &location)?;
-        h.set("Cache-Control", "private, max-age=0")?;
-        h.set("X-Robots-Tag", "noindex")?;
-        Ok(r)
+        found(&location).map_err(worker::Error::from)
     }
 }
 
@@ -303,7 +324,7 @@ pub fn answer_now(
     raw_url: &str,
     env: &Env,
     wctx: &Context,
-) -> Option<worker::Result<Response>> {
+) -> Option<Answer> {
     let inc = match Incoming::read(req, raw_url, env) {
         Ok(inc) => inc,
         Err(early) => return Some(early),
@@ -326,12 +347,7 @@ pub fn answer_now(
 /// The redirect, awaiting the KV read on a hot-cache miss and a password
 /// form's rate limit and body. `raw_url` is `req.url()`, read once by the
 /// caller.
-pub async fn handle(
-    req: web_sys::Request,
-    raw_url: &str,
-    env: Env,
-    wctx: Context,
-) -> worker::Result<Response> {
+pub async fn handle(req: web_sys::Request, raw_url: &str, env: Env, wctx: Context) -> Answer {
     let inc = match Incoming::read(&req, raw_url, &env) {
         Ok(inc) => inc,
         Err(early) => return early,
