@@ -191,6 +191,10 @@ struct Inner {
     gen: Cell<u64>,
     done_gen: Cell<u64>,
     failed: RefCell<BTreeSet<u64>>,
+    /// Callers waiting for a generation, woken once when one is done (a
+    /// timer per caller would wake each of them every few ms for the whole
+    /// commit window: hundreds of callers on a busy shard).
+    waiters: RefCell<Vec<std::task::Waker>>,
     /// Side effects of commits not yet done (D1 or KV failed): retried at
     /// the next commit and flush.
     hooks: RefCell<Vec<Value>>,
@@ -212,6 +216,7 @@ impl DurableObject for ClickAggregator {
                 gen: Cell::new(0),
                 done_gen: Cell::new(0),
                 failed: RefCell::new(BTreeSet::new()),
+                waiters: RefCell::new(Vec::new()),
                 hooks: RefCell::new(Vec::new()),
                 closes: RefCell::new(BTreeSet::new()),
             }),
@@ -504,9 +509,14 @@ impl Inner {
                 self.commit_pending().await;
             }
         }
-        while self.done_gen.get() <= mine {
-            worker::Delay::from(std::time::Duration::from_millis(10)).await;
-        }
+        std::future::poll_fn(|cx| {
+            if self.done_gen.get() > mine {
+                return std::task::Poll::Ready(());
+            }
+            self.waiters.borrow_mut().push(cx.waker().clone());
+            std::task::Poll::Pending
+        })
+        .await;
         !self.failed.borrow().contains(&mine)
     }
 
@@ -524,6 +534,9 @@ impl Inner {
             self.failed.borrow_mut().insert(g);
         }
         self.done_gen.set(g + 1);
+        for w in std::mem::take(&mut *self.waiters.borrow_mut()) {
+            w.wake();
+        }
     }
 
     /// One group commit: dedupe, one `log` row, counts in memory, then the

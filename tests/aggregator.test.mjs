@@ -326,6 +326,44 @@ describe("flushing hourly", () => {
   });
 });
 
+describe("group commit (the production default: calls wait for a window)", () => {
+  let h;
+  before(async () => {
+    h = await setup({ ANALYTICS_COMMIT_MS: "400", ANALYTICS_FLUSH_SECONDS: "3600" });
+  });
+  after(() => h?.w.close());
+
+  test("calls within the window share one commit, are all answered after it, and count once", async () => {
+    const link = await h.link({ title: "Grouped" });
+    const clicks = Array.from({ length: 12 }, (_, i) => click(link, { visitor: `g${i % 4}` }));
+    const t0 = Date.now();
+    const calls = [];
+    for (let i = 0; i < 6; i++) calls.push(h.record(clicks[2 * i], clicks[2 * i + 1]));
+    // A redelivery inside the same group.
+    calls.push(h.record(clicks[0], clicks[1]));
+    assert.deepEqual(await Promise.all(calls), Array(7).fill(200));
+    assert.ok(Date.now() - t0 >= 400, "no call answered before the window closed");
+    let s = await h.stats(link.id);
+    assert.equal(s.totalClicks, 12);
+    assert.equal(s.uniqueVisitors, 4);
+    // The next window's group commits on its own (its callers are woken
+    // by their own commit, not left waiting on the first).
+    assert.deepEqual(await Promise.all([h.record(click(link)), h.record(click(link), clicks[3])]), [200, 200]);
+    s = await h.stats(link.id);
+    assert.equal(s.totalClicks, 14);
+    assert.equal(await h.count(link.id), 0, "not flushed: the counts come from the object");
+  });
+
+  test("a redirect's click waits for the window and is counted once", async () => {
+    const link = await h.link({ slug: "agg-group" });
+    const answers = await Promise.all([1, 2, 3].map(() => h.visit("agg-group", "https://example.org/")));
+    assert.deepEqual(answers.map((r) => r.status), [302, 302, 302]);
+    await waitFor("3 clicks", async () => (await h.stats(link.id)).totalClicks === 3);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal((await h.stats(link.id)).totalClicks, 3);
+  });
+});
+
 describe("a restart of the whole runtime", () => {
   test("committed, unflushed clicks survive it (storage persisted): stats exact, a redelivery not counted again", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "edgelink-persist-"));
