@@ -533,12 +533,16 @@ function kindOf(frame, glueUrl) {
   return "js";
 }
 
-/** Self time (µs) per node id, from the sample stream. */
+/** Self time (µs) per node id, from the sample stream. A gap of over a
+ * millisecond (20 intervals; every profile has one of about 1.5 s, where
+ * sampling starts) is a stall of the sampler, not time spent in whatever
+ * frame it lands on: left out. */
 function selfTimes(profile) {
   const t = new Map();
   const { samples, timeDeltas } = profile;
   for (let i = 0; i < samples.length; i++) {
     const dt = timeDeltas[i + 1] ?? 0;
+    if (dt > 1000) continue;
     t.set(samples[i], (t.get(samples[i]) ?? 0) + dt);
   }
   return t;

@@ -119,7 +119,7 @@ pub fn check(link: &Link, patterns: &[HostPattern]) -> ApiResult<()> {
 /// `host[:port]` of a URL, lower-cased (a short domain may carry a port,
 /// `localhost:8787`).
 fn authority_of(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
+    let (_, rest) = crate::url::split_scheme(url)?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let host_port = authority.rsplit('@').next()?;
     (!host_port.is_empty()).then(|| host_port.to_ascii_lowercase())
@@ -158,8 +158,7 @@ pub fn check_self_loop(link: &Link, own_domains: &[String]) -> ApiResult<()> {
         if !own_domains.iter().any(|d| *d == auth || default_port(d)) {
             continue;
         }
-        let path = url
-            .split_once("://")
+        let path = crate::url::split_scheme(url)
             .map(|(_, r)| r)
             .and_then(|r| r.find(['/', '?', '#']).map(|i| &r[i..]))
             .unwrap_or("");

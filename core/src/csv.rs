@@ -300,7 +300,7 @@ fn cell_value(kind: Kind, s: &str) -> Value {
 /// The back-half of a short link (`https://bit.ly/abc`, `bit.ly/abc`).
 pub fn back_half(s: &str) -> Option<String> {
     let s = s.trim();
-    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    let rest = crate::url::split_scheme(s).map_or(s, |(_, r)| r);
     let (host, path) = rest.split_once('/')?;
     let path = path
         .split(['?', '#'])

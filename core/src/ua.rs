@@ -115,40 +115,132 @@ pub struct UserAgent {
     pub is_wechat: bool,
 }
 
+/// Declares the tokens [`parse`] looks for: an enum naming each and the
+/// bytes it matches, in one list.
+macro_rules! tokens {
+    ($($name:ident = $text:literal,)*) => {
+        /// A token [`parse`] asks about (case-sensitive, as browsers send it).
+        #[derive(Debug, Clone, Copy)]
+        enum Tok { $($name,)* }
+        const TOKENS: &[&[u8]] = &[$($text.as_bytes(),)*];
+        #[cfg(test)]
+        const ALL_TOKS: &[Tok] = &[$(Tok::$name,)*];
+    };
+}
+
+tokens! {
+    MicroMessenger = "MicroMessenger",
+    WindowsPhone = "Windows Phone",
+    Iphone = "iPhone",
+    Ipad = "iPad",
+    Ipod = "iPod",
+    CpuOs = "CPU OS",
+    LikeMacOsX = "like Mac OS X",
+    Mobile = "Mobile",
+    Android = "Android",
+    Windows = "Windows",
+    CrOs = "CrOS",
+    Macintosh = "Macintosh",
+    MacOsX = "Mac OS X",
+    Linux = "Linux",
+    X11 = "X11",
+    Tablet = "Tablet",
+    Kindle = "Kindle",
+    Silk = "Silk/",
+    Mobi = "Mobi",
+    Edg = "Edg/",
+    EdgA = "EdgA/",
+    EdgiOs = "EdgiOS/",
+    Edge = "Edge/",
+    Opr = "OPR/",
+    Opera = "Opera",
+    OpiOs = "OPiOS/",
+    SamsungBrowser = "SamsungBrowser",
+    Firefox = "Firefox/",
+    FxiOs = "FxiOS/",
+    Chrome = "Chrome/",
+    CriOs = "CriOS/",
+    Chromium = "Chromium",
+    Safari = "Safari/",
+    Version = "Version/",
+}
+
+/// For each byte, the tokens that start with it (a bit per token).
+const STARTING_WITH: [u64; 256] = {
+    assert!(TOKENS.len() <= 64);
+    let mut table = [0u64; 256];
+    let mut t = 0;
+    while t < TOKENS.len() {
+        table[TOKENS[t][0] as usize] |= 1 << t;
+        t += 1;
+    }
+    table
+};
+
+/// The tokens found in a UA.
+#[derive(Clone, Copy)]
+struct Seen(u64);
+
+impl Seen {
+    /// One pass over the UA, comparing at each byte only the tokens that
+    /// start with it and are not found yet: a few dozen `str::contains`
+    /// would each build a searcher and scan the UA again.
+    fn scan(ua: &str) -> Seen {
+        let hay = ua.as_bytes();
+        let mut seen = 0u64;
+        for i in 0..hay.len() {
+            let mut cands = STARTING_WITH[hay[i] as usize] & !seen;
+            while cands != 0 {
+                let t = cands.trailing_zeros() as usize;
+                if hay[i..].starts_with(TOKENS[t]) {
+                    seen |= 1 << t;
+                }
+                cands &= cands - 1;
+            }
+        }
+        Seen(seen)
+    }
+
+    fn has(self, t: Tok) -> bool {
+        self.0 & (1 << t as u32) != 0
+    }
+}
+
 /// Classify a `User-Agent` header value. Never panics, never allocates.
 pub fn parse(ua: &str) -> UserAgent {
-    let has = |needle: &str| ua.contains(needle);
-    let is_wechat = has("MicroMessenger");
+    let seen = Seen::scan(ua);
+    let has = |t: Tok| seen.has(t);
+    let is_wechat = has(Tok::MicroMessenger);
 
     // Windows Phone first: its UAs also claim Android and even "iPhone".
-    let os = if has("Windows Phone") {
+    let os = if has(Tok::WindowsPhone) {
         Os::Windows
-    } else if has("iPhone")
-        || has("iPad")
-        || has("iPod")
-        || ((has("CPU OS") || has("like Mac OS X")) && has("Mobile"))
+    } else if has(Tok::Iphone)
+        || has(Tok::Ipad)
+        || has(Tok::Ipod)
+        || ((has(Tok::CpuOs) || has(Tok::LikeMacOsX)) && has(Tok::Mobile))
     {
         // Before Macos: iOS UAs say "like Mac OS X".
         Os::Ios
-    } else if has("Android") {
+    } else if has(Tok::Android) {
         // Before Linux: Android UAs say "Linux; Android".
         Os::Android
-    } else if has("Windows") {
+    } else if has(Tok::Windows) {
         Os::Windows
-    } else if has("CrOS") {
+    } else if has(Tok::CrOs) {
         // Before Linux: ChromeOS UAs say "X11; CrOS".
         Os::Chromeos
-    } else if has("Macintosh") || has("Mac OS X") {
+    } else if has(Tok::Macintosh) || has(Tok::MacOsX) {
         Os::Macos
-    } else if has("Linux") || has("X11") {
+    } else if has(Tok::Linux) || has(Tok::X11) {
         Os::Linux
     } else {
         Os::Other
     };
 
-    let device = if has("iPad") || has("Tablet") || has("Kindle") || has("Silk/") {
+    let device = if has(Tok::Ipad) || has(Tok::Tablet) || has(Tok::Kindle) || has(Tok::Silk) {
         Device::Tablet
-    } else if has("iPhone") || has("iPod") || has("Windows Phone") || has("Mobi") {
+    } else if has(Tok::Iphone) || has(Tok::Ipod) || has(Tok::WindowsPhone) || has(Tok::Mobi) {
         // "Mobi" also covers Android phones ("Mobile Safari", "; Mobile;").
         Device::Mobile
     } else if os == Os::Android {
@@ -162,17 +254,17 @@ pub fn parse(ua: &str) -> UserAgent {
     // "Chrome/" and "Safari/", and Chrome/Firefox on iOS carry "Safari/".
     let browser = if is_wechat {
         Browser::Wechat
-    } else if has("Edg/") || has("EdgA/") || has("EdgiOS/") || has("Edge/") {
+    } else if has(Tok::Edg) || has(Tok::EdgA) || has(Tok::EdgiOs) || has(Tok::Edge) {
         Browser::Edge
-    } else if has("OPR/") || has("Opera") || has("OPiOS/") {
+    } else if has(Tok::Opr) || has(Tok::Opera) || has(Tok::OpiOs) {
         Browser::Opera
-    } else if has("SamsungBrowser") {
+    } else if has(Tok::SamsungBrowser) {
         Browser::Samsung
-    } else if has("Firefox/") || has("FxiOS/") {
+    } else if has(Tok::Firefox) || has(Tok::FxiOs) {
         Browser::Firefox
-    } else if has("Chrome/") || has("CriOS/") || has("Chromium") {
+    } else if has(Tok::Chrome) || has(Tok::CriOs) || has(Tok::Chromium) {
         Browser::Chrome
-    } else if has("Safari/") && has("Version/") && os != Os::Android {
+    } else if has(Tok::Safari) && has(Tok::Version) && os != Os::Android {
         // "Version/" separates real Safari from WebKit shells; the old
         // Android stock browser looks the same but is not Safari.
         Browser::Safari
@@ -369,6 +461,41 @@ mod tests {
         assert!(parse(&long_bot).is_bot);
         assert!(!parse("cubot").is_bot);
         assert!(parse("Mozilla/5.0").browser == B::Other);
+    }
+
+    /// The one-pass scan finds exactly what `str::contains` finds, token
+    /// by token, on every UA of the table and some made to trip it
+    /// (overlaps, a token at the very end, one cut short).
+    #[test]
+    fn scan_agrees_with_contains() {
+        let mut uas: Vec<String> = rows().into_iter().map(|(ua, _)| ua).collect();
+        uas.extend(
+            [
+                "",
+                "Mobi",
+                "Mobil",
+                "MobileMobi",
+                "EdgEdg/",
+                "Windows PhoneWindows",
+                "xlike Mac OS X",
+                "Chromium/Chrome/",
+                "CrOSCriOS/",
+                "iPa",
+                "Version/",
+                "SamsungBrowse",
+                "Safari/Safari/",
+                "é iPhone 日本",
+                "Mac OS XMac OS X",
+            ]
+            .map(String::from),
+        );
+        for ua in &uas {
+            let seen = Seen::scan(ua);
+            for &t in ALL_TOKS {
+                let text = std::str::from_utf8(TOKENS[t as usize]).unwrap();
+                assert_eq!(seen.has(t), ua.contains(text), "{t:?} in {ua:?}");
+            }
+        }
     }
 
     #[test]
