@@ -107,8 +107,8 @@ test("build a bio page, reorder it with the keyboard and by dragging, publish it
   await page.keyboard.press("Enter");
   await waitFor(async () => (await titles(page))[0] === "Videos", { label: "header moved to the top" });
   assert.match(await page.getByTestId("reorder-live").innerText(), /Moved “Header: Videos” to position 1 of 5/);
-  const focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
-  assert.equal(focused, "Move down: Header: Videos");
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+  await waitFor(async () => (await focused()) === "Move down: Header: Videos", { label: "focus on the moved item's Move down" });
   await page.keyboard.press("Enter"); // and back down, still by keyboard
   await waitFor(async () => (await titles(page))[1] === "Videos", { label: "header moved back" });
   await waitFor(async () => {

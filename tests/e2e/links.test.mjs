@@ -171,7 +171,9 @@ test("slug taken or reserved is shown at the slug field; bad URLs at theirs", as
   await slugError.waitFor();
   assert.match(await slugError.innerText(), /taken|exists|already/i);
   assert.equal(await slug.getAttribute("aria-invalid"), "true");
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-field")), "slug");
+  await waitFor(async () => (await page.evaluate(() => document.activeElement?.getAttribute("data-field"))) === "slug", {
+    label: "focus on the slug field",
+  });
 
   await slug.fill("api");
   await page.getByRole("button", { name: "Create link" }).click();

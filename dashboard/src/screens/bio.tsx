@@ -4,7 +4,7 @@
 // announced), and a live preview of the public page /bio/{slug} in an
 // iframe, reloaded after every change.
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, list } from "../api";
 import { navigate } from "../router";
 import { Button, CopyButton, Empty, ErrorBox, Field, Loading, Modal, Pager, errorMessage, useApp, useAsync } from "../ui";
@@ -604,8 +604,10 @@ function Items({ gallery, onChange }: { gallery: Gallery; onChange: (items: Item
   const seq = useRef(0);
   const saving = useRef<Promise<unknown>>(Promise.resolve());
 
-  // Keep keyboard focus on the moved item's button after the list re-renders.
-  useEffect(() => {
+  // Keep keyboard focus on the moved item's button after the list re-renders
+  // (a layout effect: in the same task as the re-render, so focus never sits
+  // on a button the move just disabled).
+  useLayoutEffect(() => {
     const f = focusAfter.current;
     if (!f || !listRef.current) return;
     focusAfter.current = null;

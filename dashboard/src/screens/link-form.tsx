@@ -2,7 +2,7 @@
 // src/openapi.json). An ApiError shows at the field it names (`error.field`,
 // e.g. "geoTargets.US"); slug and domain errors that carry no field
 // (SLUG_RESERVED, SLUG_EXISTS, DOMAIN_NOT_VERIFIED) are mapped by code.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "../api";
 import { countries, countryName } from "../countries";
 import type { Link } from "../types";
@@ -235,8 +235,9 @@ export function LinkForm({ id }: { id?: string }) {
   const preview = useMemo(() => finalUrl(s.destinationUrl.trim() || "https://example.com/page", s.utm), [s.destinationUrl, s.utm]);
   const usedCountries = new Set(s.geo.map((g) => g.country));
 
-  // After a failed save, move focus to the field the error names.
-  useEffect(() => {
+  // After a failed save, move focus to the field the error names (in the
+  // same task as the render that shows the error).
+  useLayoutEffect(() => {
     if (!field || !formRef.current) return;
     const el = formRef.current.querySelector<HTMLElement>(`[data-field="${CSS.escape(field)}"]`);
     el?.focus();
