@@ -129,7 +129,10 @@ test("the link form starts an A/B test and a preview card, shows a bad weight su
   await page.getByLabel("Slug").fill("ab-form");
   await page.getByRole("button", { name: "Start an A/B test" }).click();
   assert.equal(await page.getByLabel("Variant A URL").inputValue(), "https://example.com/home", "A starts as the destination");
-  // Focus is in variant B's URL.
+  // Focus moves to variant B's URL.
+  await waitFor(async () => (await page.evaluate(() => document.activeElement?.getAttribute("data-field"))) === "testVariants[1].url", {
+    label: "focus on variant B's URL",
+  });
   await page.keyboard.type("https://example.com/new");
   await page.getByLabel("Variant B weight (%)").fill("60");
   await page.getByLabel("Headline").fill("Spring collection");

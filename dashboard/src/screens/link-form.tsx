@@ -243,6 +243,17 @@ export function LinkForm({ id }: { id?: string }) {
     el?.focus();
   }, [error]);
 
+  // A row just added: keyboard users continue in its first field, focused in
+  // the same task as the render that creates it (a timer could lose a race
+  // with the next keystroke).
+  const focusNext = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    const name = focusNext.current;
+    if (!name || !formRef.current) return;
+    focusNext.current = null;
+    formRef.current.querySelector<HTMLElement>(`[data-field="${CSS.escape(name)}"]`)?.focus();
+  });
+
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -573,8 +584,7 @@ export function LinkForm({ id }: { id?: string }) {
             onClick={() => {
               const key = rowKey++;
               setS((p) => ({ ...p, geo: [...p.geo, { key, country: "", url: "" }] }));
-              // Keyboard users continue in the new row's country picker.
-              setTimeout(() => formRef.current?.querySelector<HTMLElement>(`[data-field="geo.${key}"]`)?.focus(), 0);
+              focusNext.current = `geo.${key}`;
             }}
           >
             Add a country
@@ -661,7 +671,7 @@ export function LinkForm({ id }: { id?: string }) {
                       { key: b, url: "", weight: "50" },
                     ],
                   }));
-                  setTimeout(() => formRef.current?.querySelector<HTMLElement>('[data-field="testVariants[1].url"]')?.focus(), 0);
+                  focusNext.current = "testVariants[1].url";
                 }}
               >
                 Start an A/B test
@@ -675,7 +685,7 @@ export function LinkForm({ id }: { id?: string }) {
                     onClick={() => {
                       const n = s.variants.length;
                       setS((p) => ({ ...p, variants: [...p.variants, { key: rowKey++, url: "", weight: "" }] }));
-                      setTimeout(() => formRef.current?.querySelector<HTMLElement>(`[data-field="testVariants[${n}].url"]`)?.focus(), 0);
+                      focusNext.current = `testVariants[${n}].url`;
                     }}
                   >
                     Add a variant
